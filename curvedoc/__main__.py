@@ -1,0 +1,3 @@
+from curvedoc.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,146 @@
+"""The command line: parse options and dispatch, nothing else.
+
+Each command's work lives in `curvedoc/commands/<name>.py` and returns an exit code.
+Heavy modules (pandas, plotext) are imported there, not here, so `curvedoc --help`
+starts in a fraction of a second.  Exit codes: 0 clean, 1 findings at or above
+`--fail-on`, 2 bad input or usage, 3 an internal error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from curvedoc import __version__
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="curvedoc",
+    help="A linter for learning curves: reads training logs and explains what the curves mean.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+OUTPUT_FORMATS = ("text", "json")
+
+PathsArg = Annotated[list[str], typer.Argument(
+    help="Log files or directories of runs; '-' reads standard input.", show_default=False)]
+FormatOpt = Annotated[str | None, typer.Option(
+    "--format", "-f",
+    help=f"Output format ({', '.join(OUTPUT_FORMATS)}) or, with a log-format name, the "
+         "reader to use (see `curvedoc formats`).")]
+OutputFormatOpt = Annotated[str | None, typer.Option(
+    "--output-format", help=f"Output format: {', '.join(OUTPUT_FORMATS)}.")]
+LogFormatOpt = Annotated[str | None, typer.Option(
+    "--log-format", help="Read every input with this reader instead of sniffing.")]
+XOpt = Annotated[str | None, typer.Option("--x", help="Column to use as the x axis.")]
+
+
+def _role_option(role: str) -> object:
+    return typer.Option(f"--{role.replace('_', '-')}", help=f"Column to use as {role}.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"curvedoc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """curvedoc reads training logs and tells you what the learning curves mean."""
+
+
+@app.command()
+def diagnose(
+    paths: PathsArg,
+    format: FormatOpt = None,
+    output_format: OutputFormatOpt = None,
+    log_format: LogFormatOpt = None,
+    x: XOpt = None,
+    train_loss: Annotated[str | None, _role_option("train_loss")] = None,
+    val_loss: Annotated[str | None, _role_option("val_loss")] = None,
+    train_acc: Annotated[str | None, _role_option("train_acc")] = None,
+    val_acc: Annotated[str | None, _role_option("val_acc")] = None,
+    lr: Annotated[str | None, _role_option("lr")] = None,
+    fail_on: Annotated[str | None, typer.Option(
+        "--fail-on", help="Exit 1 when a finding is at least this severe: "
+                          "info, warning, error or never (default: never).")] = None,
+) -> None:
+    """Load training logs, find what happens in their curves, and explain it."""
+    from curvedoc.commands import diagnose as command
+
+    out_format, in_format = _split_format(format, output_format, log_format)
+    roles = {name: column for name, column in (
+        ("train_loss", train_loss), ("val_loss", val_loss), ("train_acc", train_acc),
+        ("val_acc", val_acc), ("lr", lr)) if column}
+    raise typer.Exit(command.run(
+        paths, output_format=out_format, log_format=in_format, x=x, roles=roles,
+        fail_on=fail_on or "never"))
+
+
+@app.command()
+def formats() -> None:
+    """List the log formats curvedoc reads."""
+    from curvedoc.commands import formats as command
+
+    raise typer.Exit(command.run())
+
+
+@app.command()
+def explain(
+    code: Annotated[str | None, typer.Argument(help="A finding code; omit to list all.")] = None,
+) -> None:
+    """Print the documentation of a finding code, or list every code."""
+    from curvedoc.commands import explain as command
+
+    raise typer.Exit(command.run(code))
+
+
+def _split_format(format: str | None, output_format: str | None,
+                  log_format: str | None) -> tuple[str, str | None]:
+    """`--format` takes an output format or a reader name: the two sets do not overlap."""
+    if format is None:
+        return output_format or "text", log_format
+    if format in OUTPUT_FORMATS:
+        return format if output_format is None else output_format, log_format
+    return output_format or "text", log_format or format
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (tests call `main([...])`)."""
+    from curvedoc.errors import CurvedocError
+
+    try:
+        app(args=argv, prog_name="curvedoc", standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except CurvedocError as exc:
+        typer.echo(f"curvedoc: error: {exc}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a usage error from click, or a bug
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 130
+        typer.echo(f"curvedoc: internal error: {type(exc).__name__}: {exc} "
+                   "(this is a bug; please report it)", err=True)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Detectors, one module per finding code, discovered at run time.
+
+A detector module exports `DETECTOR`, a :class:`Detector`: a pure function of a curve
+table and its options that returns findings, plus the documentation `curvedoc explain`
+prints.  Adding a code means adding one module here; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from curvedoc.findings import Finding, Severity
+    from curvedoc.table import CurveTable
+
+__all__ = ["Detector", "Option", "all_detectors", "get_detector"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """A tunable threshold, with its default and what it means (shown by `explain`)."""
+
+    default: float
+    help: str
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A finding code and the function that finds it.
+
+    `doc` is the code's documentation in ruff's shape (What it does / Why does it matter /
+    What to try / Options); it is the single source for `explain`, the report and
+    `docs/findings.md`.
+    """
+
+    code: str
+    severity: Severity
+    summary: str
+    doc: str
+    run: Callable[[CurveTable, Mapping[str, float]], list[Finding]]
+    options: Mapping[str, Option] = field(default_factory=dict)
+
+    def options_with(self, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+        values = {name: option.default for name, option in self.options.items()}
+        values.update(overrides or {})
+        return values
+
+
+@cache
+def all_detectors() -> tuple[Detector, ...]:
+    """Every detector in this package, sorted by code."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        detector = getattr(module, "DETECTOR", None)
+        if isinstance(detector, Detector):
+            found.append(detector)
+    return tuple(sorted(found, key=lambda d: d.code))
+
+
+def get_detector(code: str) -> Detector | None:
+    return next((d for d in all_detectors() if d.code == code), None)

@@ -1,0 +1,45 @@
+"""Run the detectors over loaded tables: the engine behind every command."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+
+from curvedoc.detectors import all_detectors
+from curvedoc.findings import Finding
+from curvedoc.load import LoadError
+from curvedoc.table import CurveTable
+
+__all__ = ["Report", "RunReport", "diagnose_table"]
+
+
+@dataclass
+class RunReport:
+    table: CurveTable
+    findings: list[Finding]
+
+
+@dataclass
+class Report:
+    """Everything a renderer needs: each run with its findings, and the files that failed."""
+
+    runs: list[RunReport] = field(default_factory=list)
+    errors: list[LoadError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def diagnose_table(
+    table: CurveTable,
+    *,
+    ignore: Collection[str] = (),
+    options: Mapping[str, Mapping[str, float]] | None = None,
+) -> list[Finding]:
+    """All findings for one table, in x order; `ignore` silences codes, `options` tunes
+    thresholds per code."""
+    options = options or {}
+    findings: list[Finding] = []
+    for detector in all_detectors():
+        if detector.code in ignore:
+            continue
+        findings.extend(detector.run(table, detector.options_with(options.get(detector.code))))
+    return sorted(findings, key=lambda f: (f.start, f.code))

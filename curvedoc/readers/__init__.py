@@ -1,0 +1,74 @@
+"""Log readers, one module per format, and the sniffing that picks one.
+
+Each module exports `READER`, a :class:`Reader`.  They are listed by name in `_MODULES`
+and imported only when needed, so `curvedoc --help` does not pay for pandas.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from curvedoc.errors import CurvedocError
+
+if TYPE_CHECKING:
+    from curvedoc.source import Source
+    from curvedoc.table import RawRun
+
+__all__ = ["Reader", "all_readers", "get_reader", "names", "sniff"]
+
+# name -> module; the order breaks ties between equally confident sniffers.
+_MODULES = {
+    "tensorboard-csv": "tensorboard_csv",
+    "wandb-csv": "wandb_csv",
+    "ultralytics": "ultralytics",
+    "lightning-csv": "lightning_csv",
+    "keras-csv": "keras_csv",
+    "plain-csv": "plain_csv",
+}
+
+#: A sniffer's answer: 0 means "not mine"; 1 means "certainly mine".
+Confidence = float
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A log format: how to recognise it and how to read it into raw runs.
+
+    `group` names the run a file belongs to when a run spans several files (TensorBoard
+    exports one tag per file); files with the same key are read together and joined.
+    """
+
+    name: str
+    description: str
+    sniff: Callable[[Source], Confidence]
+    read: Callable[[Source], list[RawRun]]
+    group: Callable[[Source], str | None] | None = None
+
+
+def names() -> list[str]:
+    return list(_MODULES)
+
+
+def get_reader(name: str) -> Reader:
+    if name not in _MODULES:
+        raise CurvedocError(f"unknown format {name!r}; known formats: {', '.join(_MODULES)}")
+    module = importlib.import_module(f"curvedoc.readers.{_MODULES[name]}")
+    reader: Reader = module.READER
+    return reader
+
+
+def all_readers() -> list[Reader]:
+    return [get_reader(name) for name in _MODULES]
+
+
+def sniff(source: Source, minimum: Confidence = 0.2) -> Reader | None:
+    """The reader most confident that `source` is its format, or None below `minimum`."""
+    best: tuple[Confidence, Reader] | None = None
+    for reader in all_readers():
+        confidence = reader.sniff(source)
+        if confidence >= minimum and (best is None or confidence > best[0]):
+            best = (confidence, reader)
+    return best[1] if best else None

@@ -1,0 +1,1 @@
+"""Renderers: pure functions from a :class:`~curvedoc.diagnose.Report` to text."""

@@ -1,0 +1,363 @@
+"""The common curve table: what every reader produces and every detector consumes.
+
+Readers hand over a :class:`RawRun` — columns as the log wrote them, rows in log order,
+NaN where nothing was logged.  :func:`build` turns it into one or more :class:`CurveTable`
+objects, doing once, for every format, the work that makes logs comparable:
+
+* pick the x axis (epoch when the log has one, else step, else 1, 2, 3 …);
+* give a Lightning LR row with an empty epoch cell the epoch of its neighbours;
+* split runs appended to one file (the epoch restarts) and, for a resumed run (a few
+  epochs repeated), keep the later occurrence of each epoch;
+* aggregate step-level rows per epoch (train values averaged over the epoch, validation
+  values as last logged, the learning rate as it was when the epoch started), keeping
+  the step-level frame for plots;
+* give every column a role, choose one primary column per role, and add a total loss
+  when only its components (box/cls/dfl) are logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from curvedoc.errors import CurvedocError
+from curvedoc.roles import Kind, Role, Split, guess_role, is_axis_name
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["ColumnOverrides", "CurveTable", "Metric", "RawRun", "build", "join_on_x"]
+
+
+@dataclass
+class RawRun:
+    """A run exactly as a reader found it.
+
+    `epoch` and `step` name the columns holding those axes, if the log has them.  `roles`
+    lets a reader state a role it knows better than the column name does (an MMDetection
+    record with `mode: val`).  `first_index` numbers rows when there is no x column at all.
+    """
+
+    frame: pd.DataFrame
+    source: str
+    format: str
+    name: str | None = None
+    epoch: str | None = None
+    step: str | None = None
+    roles: dict[str, Role] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    first_index: int = 1
+
+
+@dataclass(frozen=True)
+class ColumnOverrides:
+    """What the user said about columns, overriding sniffing: `--x COL`, `--val-loss COL` …"""
+
+    x: str | None = None
+    roles: Mapping[str, str] = field(default_factory=dict)  # role name -> column
+
+    def __bool__(self) -> bool:
+        return bool(self.x or self.roles)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A column of the table: its role, whether detectors use it, whether curvedoc made it."""
+
+    column: str
+    role: Role
+    primary: bool = False
+    derived: bool = False
+
+
+@dataclass
+class CurveTable:
+    """Named metric series aligned on one x axis, in the log's own numbering.
+
+    `frame` is indexed by x (float) with one column per metric; `steps`, when the log was
+    aggregated from step level, holds the rows before aggregation (indexed by step).
+    """
+
+    source: str
+    format: str
+    x_name: str  # "epoch" or "step"
+    x_column: str | None
+    frame: pd.DataFrame
+    metrics: dict[str, Metric]
+    run: str | None = None
+    steps: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def points(self) -> int:
+        return len(self.frame)
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.frame.index.to_numpy(dtype=float)
+
+    def column(self, role: str) -> str | None:
+        """The primary column for a role name (`"val_loss"`), or None."""
+        for metric in self.metrics.values():
+            if metric.primary and metric.role.name == role:
+                return metric.column
+        return None
+
+    def columns(self, role: str) -> list[str]:
+        """Every column with this role, primary first."""
+        found = [m for m in self.metrics.values() if m.role.name == role]
+        return [m.column for m in sorted(found, key=lambda m: not m.primary)]
+
+    def series(self, role: str) -> pd.Series | None:
+        """The primary series for a role, NaN dropped, or None when the log has none."""
+        column = self.column(role)
+        if column is None:
+            return None
+        values = self.frame[column].dropna()
+        return values if len(values) else None
+
+    @property
+    def label(self) -> str:
+        """The source plus the run name, for messages."""
+        return f"{self.source} [{self.run}]" if self.run else self.source
+
+
+# --------------------------------------------------------------------------- building
+
+
+def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTable]:
+    """Normalise a reader's run into curve tables (several when runs were appended)."""
+    overrides = overrides or ColumnOverrides()
+    frame = _numeric(raw.frame, raw.source)
+    x_col, x_name = _choose_x(raw, frame, overrides)
+    notes = list(raw.notes)
+    if x_col is None:
+        frame.index = pd.RangeIndex(raw.first_index, raw.first_index + len(frame))
+        x = pd.Series(frame.index.to_numpy(dtype=float), index=frame.index)
+    else:
+        x = frame[x_col]
+        if x_name == "epoch" and raw.step and raw.step in frame and raw.step != x_col:
+            # Lightning's LearningRateMonitor rows carry a step but no epoch.
+            x = x.bfill().ffill() if x.isna().any() else x
+        if x.isna().all():
+            raise CurvedocError(f"the x column {x_col!r} holds no numbers", raw.source)
+        dropped = int(x.isna().sum())
+        if dropped:
+            notes.append(f"{dropped} rows without a value in {x_col!r} were dropped")
+        keep = x.notna().to_numpy()
+        frame, x = frame[keep], x[keep]
+
+    axis_cols = {c for c in (x_col, raw.epoch, raw.step) if c}
+    metric_cols = [c for c in frame.columns if c not in axis_cols and not is_axis_name(str(c))]
+    roles = _roles(metric_cols, raw.roles, overrides, raw.source)
+    tables = []
+    segments = _segments(x.to_numpy(dtype=float))
+    for number, (rows, seg_notes) in enumerate(segments, start=1):
+        part = frame.iloc[rows][metric_cols]
+        part_x = x.iloc[rows].to_numpy(dtype=float)
+        name = raw.name
+        if len(segments) > 1:
+            label = f"run {number} of {len(segments)}"
+            name = f"{raw.name} {label}" if raw.name else label
+        step = None
+        if raw.step and raw.step in frame and raw.step != x_col:
+            step = frame[raw.step].iloc[rows].to_numpy(dtype=float)
+        table = _aggregate(part, part_x, x_name, roles, step)
+        if table is None:
+            continue
+        agg, steps = table
+        metrics = _metrics(agg, roles, overrides)
+        agg = _add_loss_totals(agg, metrics)
+        if not metrics:
+            continue
+        tables.append(CurveTable(
+            source=raw.source, format=raw.format, x_name=x_name, x_column=x_col,
+            frame=agg, metrics=metrics, run=name, steps=steps,
+            notes=notes + seg_notes,
+        ))
+    if not tables:
+        raise CurvedocError("no metric column with numbers was found", raw.source)
+    if len(tables) > 1:
+        for table in tables:
+            table.notes.insert(0, f"the file holds {len(tables)} runs appended one after another "
+                                  f"({x_name} restarts); this is {table.run}")
+    return tables
+
+
+def join_on_x(runs: Sequence[RawRun], name: str | None = None) -> RawRun:
+    """Combine runs that hold different columns of one run (TensorBoard tag exports).
+
+    Rows are matched on x; where two runs give the same column at the same x, the later
+    run wins, as a restarted run overwrites the older values.
+    """
+    first = runs[0]
+    x_col = first.epoch or first.step
+    if x_col is None or any((r.epoch or r.step) != x_col for r in runs):
+        raise CurvedocError("cannot join runs with different x axes", first.source)
+    combined = pd.concat([r.frame for r in runs], ignore_index=True, sort=False)
+    combined = combined.groupby(x_col, sort=True).last().reset_index()
+    roles: dict[str, Role] = {}
+    notes: list[str] = []
+    for run in runs:
+        roles.update(run.roles)
+        notes.extend(run.notes)
+    return RawRun(frame=combined, source=name or first.source, format=first.format,
+                  name=first.name, epoch=first.epoch, step=first.step, roles=roles, notes=notes)
+
+
+def _numeric(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Every column as float64; text that is not a number becomes NaN, text columns go."""
+    out = {}
+    for column in frame.columns:
+        values = frame[column]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            values = pd.to_numeric(values, errors="coerce")
+        if values.notna().any():
+            out[str(column)] = values.astype("float64")
+    if not out:
+        raise CurvedocError("no column holds numbers", source)
+    return pd.DataFrame(out)
+
+
+def _choose_x(raw: RawRun, frame: pd.DataFrame,
+              overrides: ColumnOverrides) -> tuple[str | None, str]:
+    if overrides.x:
+        if overrides.x not in frame:
+            raise CurvedocError(f"--x column {overrides.x!r} is not in the log "
+                                f"(columns: {', '.join(map(str, frame.columns))})", raw.source)
+        return overrides.x, "epoch" if "epoch" in overrides.x.lower() else "step"
+    for column, name in ((raw.epoch, "epoch"), (raw.step, "step")):
+        if column and column in frame and frame[column].notna().any():
+            return column, name
+    return None, "epoch"
+
+
+def _segments(x: np.ndarray) -> list[tuple[np.ndarray, list[str]]]:
+    """Row indices of each run in the file, with superseded (resumed) rows removed.
+
+    When x goes back to (or below) where the current run started, a new run begins
+    (Keras CSVLogger with append=True).  When it goes back only part of the way, the run
+    was resumed from a checkpoint: the earlier rows from that x on are dropped.
+    """
+    if len(x) == 0:
+        return []
+    back = np.flatnonzero(np.diff(x) < 0) + 1
+    if len(back) == 0:
+        return [(np.arange(len(x)), [])]
+    segments: list[tuple[np.ndarray, list[str]]] = []
+    start = 0
+    keep = np.ones(len(x), dtype=bool)
+    notes: list[str] = []
+    for i in back:
+        if x[i] <= x[start]:
+            rows = np.flatnonzero(keep[start:i]) + start
+            segments.append((rows, notes))
+            start, notes = i, []
+        else:
+            stale = np.flatnonzero(keep[start:i] & (x[start:i] >= x[i])) + start
+            keep[stale] = False
+            notes.append(f"resumed at {_fmt(x[i])}: the earlier rows from {_fmt(x[i])} to "
+                         f"{_fmt(x[i - 1])} were replaced by the later ones")
+    rows = np.flatnonzero(keep[start:]) + start
+    segments.append((rows, notes))
+    return segments
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _roles(columns: Iterable[str], known: Mapping[str, Role], overrides: ColumnOverrides,
+           source: str) -> dict[str, Role]:
+    roles = {c: known.get(c) or guess_role(c) for c in columns}
+    for role_name, column in overrides.roles.items():
+        if column not in roles:
+            raise CurvedocError(f"column {column!r} given for {role_name} is not in the log "
+                                f"(columns: {', '.join(roles) or 'none'})", source)
+        roles[column] = Role.parse(role_name)
+    return roles
+
+
+def _aggregate(frame: pd.DataFrame, x: np.ndarray, x_name: str, roles: Mapping[str, Role],
+               step: np.ndarray | None) -> tuple[pd.DataFrame, pd.DataFrame | None] | None:
+    """One row per x value; step-level logs become one row per epoch or per evaluation.
+
+    Integral epochs group directly.  With fractional epochs (Hugging Face) or steps, the
+    evaluation points are the anchors: the train rows logged since the previous evaluation
+    are averaged into it, so train and validation values are compared over the same span.
+    """
+    if len(frame) == 0:
+        return None
+    val_cols = [c for c in frame.columns
+                if roles[c].split in (Split.VAL, Split.TEST) and roles[c].kind != Kind.OTHER]
+    integral = bool(np.all(np.mod(x, 1) == 0))
+    key = x
+    if not (x_name == "epoch" and integral) and val_cols:
+        has_val = frame[val_cols].notna().any(axis=1).to_numpy()
+        anchors = np.unique(x[has_val])
+        if 0 < len(anchors) < len(np.unique(x)):
+            pos = np.searchsorted(anchors, x, side="left")
+            inside = pos < len(anchors)
+            key = np.where(inside, anchors[np.minimum(pos, len(anchors) - 1)], x)
+    if len(np.unique(key)) == len(key) and np.all(np.diff(key) > 0):
+        out = frame.copy()
+        out.index = pd.Index(key, name="x")
+        return out, None
+    how = {}
+    for column in frame.columns:
+        role = roles[column]
+        if role.kind == Kind.LR:
+            how[column] = "first"
+        elif role.split == Split.TRAIN and role.kind != Kind.OTHER:
+            how[column] = "mean"
+        else:
+            how[column] = "last"
+    grouped = frame.groupby(pd.Index(key, name="x"), sort=True)
+    out = grouped.agg(how) if how else grouped.size().to_frame("_")[[]]
+    steps = frame.copy()
+    steps.index = pd.Index(step if step is not None else x, name="step")
+    return out, steps
+
+
+def _metrics(frame: pd.DataFrame, roles: Mapping[str, Role],
+             overrides: ColumnOverrides) -> dict[str, Metric]:
+    """Metrics with a primary column per role: the user's choice, else the best-looking one."""
+    present = [c for c in frame.columns if frame[c].notna().any()]
+    chosen: dict[str, str] = {}
+    for role_name, column in overrides.roles.items():
+        chosen[role_name] = column
+    by_role: dict[str, list[str]] = {}
+    for column in present:
+        by_role.setdefault(roles[column].name, []).append(column)
+    for role_name, columns in by_role.items():
+        if role_name in chosen or role_name == "other":
+            continue
+        chosen[role_name] = max(columns, key=lambda c: _primary_score(c, frame[c]))
+    primary = set(chosen.values())
+    return {c: Metric(c, roles[c], primary=c in primary) for c in present}
+
+
+def _primary_score(column: str, values: pd.Series) -> tuple[int, int, int]:
+    """Prefer epoch-level over step-level names, plain over grouped (`eval_g3_loss`), and
+    more logged points; shorter names break ties (`loss` over `loss_scaled`)."""
+    low = column.lower()
+    level = 1 if low.endswith("epoch") else (-1 if low.endswith("step") else 0)
+    plain = 0 if any(ch.isdigit() for ch in low.replace("top1", "").replace("50", "")) else 1
+    return (level, plain, int(values.notna().sum()) * 1000 - len(column))
+
+
+def _add_loss_totals(frame: pd.DataFrame, metrics: dict[str, Metric]) -> pd.DataFrame:
+    """Sum loss components (box/cls/dfl) into a total for each split that logs no total."""
+    splits = {m.role.split for m in metrics.values() if m.role.kind == Kind.LOSS_PART}
+    for split in sorted(s for s in splits if s is not None):
+        if any(m.role == Role(Kind.LOSS, split) for m in metrics.values()):
+            continue
+        parts = [m.column for m in metrics.values() if m.role == Role(Kind.LOSS_PART, split)]
+        name = f"{split.value}_loss (sum of {len(parts)} parts)"
+        frame = frame.assign(**{name: frame[parts].sum(axis=1, min_count=len(parts))})
+        metrics[name] = Metric(name, Role(Kind.LOSS, split), primary=True, derived=True)
+    return frame

@@ -1,0 +1,104 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from curvedoc.errors import CurvedocError
+from curvedoc.roles import Kind, Role, Split
+from curvedoc.table import ColumnOverrides, RawRun, build, join_on_x
+
+
+def raw(frame: dict, **kw) -> RawRun:
+    return RawRun(frame=pd.DataFrame(frame), source="t.csv", format="test", **kw)
+
+
+def test_epoch_axis_and_roles() -> None:
+    (table,) = build(raw({"epoch": [0, 1, 2], "loss": [1.0, 0.8, 0.7],
+                          "val_loss": [1.1, 0.9, 0.95]}, epoch="epoch"))
+    assert table.x_name == "epoch"
+    assert list(table.x) == [0, 1, 2]
+    assert table.column("val_loss") == "val_loss"
+    assert table.series("train_loss").tolist() == [1.0, 0.8, 0.7]
+
+
+def test_no_x_column_numbers_from_one() -> None:
+    (table,) = build(raw({"loss": [3.0, 2.0]}))
+    assert list(table.x) == [1, 2]
+
+
+def test_appended_runs_become_separate_runs() -> None:
+    tables = build(raw({"epoch": [0, 1, 2, 0, 1], "loss": [5, 4, 3, 9, 8]}, epoch="epoch"))
+    assert [t.points for t in tables] == [3, 2]
+    assert tables[1].series("train_loss").tolist() == [9, 8]
+    assert "2 runs appended" in tables[0].notes[0]
+
+
+def test_resumed_run_keeps_later_occurrence() -> None:
+    (table,) = build(raw({"epoch": [1, 2, 3, 4, 3, 4, 5], "loss": [5, 4, 3, 2, 30, 20, 10]},
+                         epoch="epoch"))
+    assert list(table.x) == [1, 2, 3, 4, 5]
+    assert table.series("train_loss").tolist() == [5, 4, 30, 20, 10]
+    assert any("resumed at 3" in n for n in table.notes)
+
+
+def test_lightning_sparse_rows_aggregate_per_epoch() -> None:
+    nan = np.nan
+    frame = {
+        "lr-SGD": [0.1, nan, nan, nan, 0.01, nan, nan],
+        "step": [0, 0, 1, 1, 2, 2, 3],
+        "epoch": [nan, 0, 0, 0, nan, 1, 1],
+        "train_loss_step": [nan, 2.0, 1.0, nan, nan, 0.8, nan],
+        "val_loss": [nan, nan, nan, 1.5, nan, nan, 1.2],
+    }
+    (table,) = build(raw(frame, epoch="epoch", step="step"))
+    assert list(table.x) == [0, 1]
+    assert table.series("train_loss").tolist() == [1.5, 0.8]  # mean over the epoch
+    assert table.series("val_loss").tolist() == [1.5, 1.2]
+    assert table.series("lr").tolist() == [0.1, 0.01]  # lr row takes the next row's epoch
+    assert table.steps is not None and len(table.steps) == 7
+
+
+def test_fractional_epochs_align_on_evaluations() -> None:
+    nan = np.nan
+    frame = {"epoch": [0.5, 1.0, 1.0, 1.5, 2.0, 2.0],
+             "loss": [2.0, 1.0, nan, 0.8, 0.6, nan],
+             "eval_loss": [nan, nan, 1.1, nan, nan, 0.9]}
+    (table,) = build(raw(frame, epoch="epoch"))
+    assert list(table.x) == [1.0, 2.0]
+    assert table.series("train_loss").tolist() == [1.5, 0.7]
+
+
+def test_loss_parts_get_a_total() -> None:
+    (table,) = build(raw({"epoch": [0, 1], "train/box_loss": [1.0, 0.5],
+                          "train/cls_loss": [2.0, 1.0]}, epoch="epoch"))
+    total = table.column("train_loss")
+    assert total is not None and table.metrics[total].derived
+    assert table.series("train_loss").tolist() == [3.0, 1.5]
+
+
+def test_primary_prefers_epoch_level() -> None:
+    (table,) = build(raw({"epoch": [0, 1], "train_loss_step": [1.0, 0.5],
+                          "train_loss_epoch": [0.9, 0.4]}, epoch="epoch"))
+    assert table.column("train_loss") == "train_loss_epoch"
+
+
+def test_overrides() -> None:
+    frame = {"it": [10, 20], "a": [1.0, 0.5], "b": [1.2, 1.3]}
+    (table,) = build(raw(frame), ColumnOverrides(x="it", roles={"train_loss": "a",
+                                                                  "val_loss": "b"}))
+    assert list(table.x) == [10, 20]
+    assert table.metrics["b"].role == Role(Kind.LOSS, Split.VAL)
+    with pytest.raises(CurvedocError, match="'zz'"):
+        build(raw(frame), ColumnOverrides(roles={"val_loss": "zz"}))
+
+
+def test_no_numbers_is_an_error() -> None:
+    with pytest.raises(CurvedocError, match="no column holds numbers"):
+        build(raw({"name": ["a", "b"]}))
+
+
+def test_join_on_x_merges_tags() -> None:
+    a = raw({"step": [0, 1], "loss": [1.0, 0.5]}, step="step")
+    b = raw({"step": [0, 1], "val_loss": [1.1, 0.7]}, step="step")
+    (table,) = build(join_on_x([a, b]))
+    assert table.series("val_loss").tolist() == [1.1, 0.7]
+    assert table.series("train_loss").tolist() == [1.0, 0.5]
