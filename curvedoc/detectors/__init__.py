@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -18,7 +19,10 @@ if TYPE_CHECKING:
     from curvedoc.findings import Finding, Severity
     from curvedoc.table import CurveTable
 
-__all__ = ["Detector", "Option", "all_detectors", "get_detector"]
+__all__ = ["SECTIONS", "Detector", "Option", "all_detectors", "get_detector"]
+
+#: The sections every detector's `doc` has, in this order (a test enforces it).
+SECTIONS = ("What it finds", "Why it happens", "What to try", "Example")
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,11 @@ class Option:
 class Detector:
     """A finding code and the function that finds it.
 
-    `doc` is the code's documentation in ruff's shape (What it does / Why does it matter /
-    What to try / Options); it is the single source for `explain`, the report and
-    `docs/findings.md`.
+    `doc` is the code's documentation in ruff's shape, Markdown with the sections in
+    `SECTIONS`; it is the single source for `explain`, the report and `docs/findings.md`.
+    `seen(finding)` says what this run shows, with its numbers ("val loss rose 18 % from
+    its minimum 0.412 at epoch 54 ..."); `advice(finding)` lists concrete actions with the
+    run's numbers ("keep the checkpoint from epoch 54").  Both read only the finding.
     """
 
     code: str
@@ -43,7 +49,15 @@ class Detector:
     summary: str
     doc: str
     run: Callable[[CurveTable, Mapping[str, float]], list[Finding]]
+    seen: Callable[[Finding], str]
+    advice: Callable[[Finding], list[str]]
     options: Mapping[str, Option] = field(default_factory=dict)
+
+    def section(self, title: str) -> str:
+        """One section of `doc` (e.g. "Why it happens"), without its heading."""
+        parts = re.split(r"^## +(.+?)\s*$", self.doc, flags=re.M)
+        sections = dict(zip(parts[1::2], parts[2::2]))
+        return sections.get(title, "").strip()
 
     def options_with(self, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
         values = {name: option.default for name, option in self.options.items()}
