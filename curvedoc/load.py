@@ -1,20 +1,23 @@
 """From paths on the command line to curve tables: expand, sniff, read, join, build.
 
 A file named explicitly must be read or explained; inside a directory, files that no
-reader recognises (checkpoints, images, configs) are passed over silently.  One bad
-file never stops the others: its problem goes into `errors`.
+reader recognises (checkpoints, images, configs) are passed over silently, but a
+directory with no log at all is an error.  One bad file never stops the others: its
+problem goes into `errors`, as one line.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from curvedoc import readers
-from curvedoc.errors import CurvedocError
-from curvedoc.source import Source
+from curvedoc.errors import CurvedocError, printable
+from curvedoc.source import Source, default_max_bytes
 from curvedoc.table import ColumnOverrides, CurveTable, RawRun, build, join_on_x
 
 __all__ = ["LoadError", "Loaded", "load"]
@@ -44,35 +47,49 @@ def load(
     format: str | None = None,
     overrides: ColumnOverrides | None = None,
     overrides_for: Callable[[str], ColumnOverrides] | None = None,
+    max_bytes: int | None | Literal["default"] = "default",
 ) -> Loaded:
     """Read every run under `paths` (`-` is standard input).
 
     `format` forces a reader instead of sniffing; `overrides_for(source)` gives per-file
     column mappings (from the config file), `overrides` applies to every file.
+    `max_bytes` caps what is read whole into memory (None: no cap; by default
+    `CURVEDOC_MAX_BYTES` or 1 GiB, see docs/limits.md).
     """
     result = Loaded()
     forced = readers.get_reader(format) if format else None
+    limit = default_max_bytes() if max_bytes == "default" else max_bytes
     groups: dict[str, list[tuple[readers.Reader, Source]]] = {}
     order: list[str] = []
-    for source, explicit in _expand(paths, result):
+    found: dict[str, bool] = {}  # directory given -> whether any file in it was a log
+    for source, folder in _expand(paths, result, limit):
+        if folder is not None:
+            found.setdefault(folder, False)
         try:
             reader = forced or readers.sniff(
-                source, minimum=0.2 if explicit else _DIRECTORY_CONFIDENCE)
+                source, minimum=0.2 if folder is None else _DIRECTORY_CONFIDENCE)
         except CurvedocError as exc:
-            result.errors.append(LoadError(source.name, _message(exc, source)))
+            result.errors.append(LoadError(source.name, _message(exc)))
             continue
         if reader is None:
-            if explicit:
+            if folder is None:
                 result.errors.append(LoadError(source.name, _not_a_log(source)))
             continue
+        if folder is not None:
+            found[folder] = True
         key = reader.group(source) if reader.group else None
         key = key or f"file:{source.name}"
         if key not in groups:
             order.append(key)
         groups.setdefault(key, []).append((reader, source))
+    for folder, any_log in found.items():
+        if not any_log:
+            result.errors.append(LoadError(printable(folder), "no training log found in this "
+                                           "directory (see `curvedoc formats`)"))
 
     for key in order:
         members = groups[key]
+        name = members[0][1].name if len(members) == 1 else _group_name(members)
         try:
             raws = _read_group(members)
             for raw in raws:
@@ -81,10 +98,18 @@ def load(
                     x=(overrides.x if overrides and overrides.x else specific.x),
                     roles={**specific.roles, **(overrides.roles if overrides else {})},
                 )
-                result.tables.extend(build(raw, merged))
+                try:
+                    result.tables.extend(build(raw, merged))
+                finally:
+                    result.warnings.extend(f"{raw.source}: {w}" for w in raw.warnings)
         except CurvedocError as exc:
-            name = members[0][1].name if len(members) == 1 else _group_name(members)
-            result.errors.append(LoadError(name, _message(exc, members[0][1])))
+            result.errors.append(LoadError(name, _message(exc)))
+        except OSError as exc:  # the file vanished or changed between listing and reading
+            result.errors.append(LoadError(name, f"cannot read: {exc.strerror or exc}"))
+        except RecursionError:
+            result.errors.append(LoadError(name, "nested too deeply to read"))
+        except MemoryError:
+            result.errors.append(LoadError(name, "too large to read in the memory available"))
         for _, source in members:
             result.warnings.extend(f"{source.name}: {w}" for w in source.warnings)
     return result
@@ -94,7 +119,10 @@ def _read_group(members: list[tuple[readers.Reader, Source]]) -> list[RawRun]:
     """Read the files of one group; runs of the same name across files are joined."""
     raws: list[RawRun] = []
     for reader, source in members:
-        raws.extend(reader.read(source))
+        found = reader.read(source)
+        if not found:
+            raise CurvedocError(f"no run found in the file (read as {reader.name})", source.name)
+        raws.extend(found)
     if len(members) == 1:
         return raws
     by_name: dict[str | None, list[RawRun]] = {}
@@ -110,12 +138,13 @@ def _group_name(members: list[tuple[readers.Reader, Source]]) -> str:
     if not paths:
         return members[0][1].name
     common = os.path.commonpath([str(p) for p in paths])
-    return common if common else members[0][1].name
+    return printable(common) if common else members[0][1].name
 
 
-def _message(exc: CurvedocError, source: Source) -> str:
+def _message(exc: CurvedocError) -> str:
+    """The error without its leading source name, which `LoadError.source` holds."""
     text = str(exc)
-    prefix = f"{exc.source}: " if exc.source else ""
+    prefix = f"{printable(exc.source)}: " if exc.source else ""
     return text[len(prefix):] if prefix and text.startswith(prefix) else text
 
 
@@ -126,37 +155,71 @@ def _not_a_log(source: Source) -> str:
             "see `curvedoc formats`, or force one with --format)")
 
 
-def _expand(paths: Iterable[str], result: Loaded) -> Iterator[tuple[Source, bool]]:
-    """Sources in a stable order; `True` marks the ones the user named explicitly."""
+def _expand(paths: Iterable[str], result: Loaded,
+            limit: int | None) -> Iterator[tuple[Source, str | None]]:
+    """Sources in a stable order, each with the directory it was found in (None when the
+    user named it).  Problems with a path itself go to `result.errors`."""
     for given in paths:
-        if given == "-":
-            yield Source.from_stdin(), True
-            continue
-        path = Path(given)
-        if path.is_dir():
-            yield from ((Source.from_path(p), False) for p in _walk(path))
-        elif path.exists():
-            yield Source.from_path(path, name=given), True
-        else:
-            result.errors.append(LoadError(given, "no such file or directory"))
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    """Files below `root`, sorted, hidden folders skipped, each real folder visited once
-    (a symlink loop cannot make it run forever)."""
-    seen: set[tuple[int, int]] = set()
-    for folder, dirs, files in os.walk(root, followlinks=True):
         try:
-            stat = os.stat(folder)
+            if given == "-":
+                yield Source.from_stdin(limit), None
+                continue
+            path = Path(given)
+            try:
+                mode = path.stat().st_mode
+            except FileNotFoundError:
+                result.errors.append(LoadError(printable(given), "no such file or directory"))
+                continue
+            except OSError as exc:
+                result.errors.append(LoadError(printable(given),
+                                               f"cannot read: {exc.strerror or exc}"))
+                continue
+            if stat.S_ISDIR(mode):
+                yield from ((Source.from_path(p, max_bytes=limit), given)
+                            for p in _walk(path, result))
+            elif stat.S_ISREG(mode):
+                yield Source.from_path(path, name=given, max_bytes=limit), None
+            elif stat.S_ISFIFO(mode):
+                yield Source.from_pipe(path, given, limit), None
+            else:
+                result.errors.append(LoadError(printable(given), "not a file, directory or "
+                                               "pipe (a device or socket cannot be a log)"))
+        except CurvedocError as exc:
+            result.errors.append(LoadError(printable(exc.source or given),
+                                           _message(exc)))
+
+
+def _walk(root: Path, result: Loaded) -> Iterator[Path]:
+    """Regular files below `root`, sorted, hidden folders skipped, each real folder visited
+    once (a symlink loop cannot make it run forever).  A folder that cannot be listed is
+    an error; a name that is not a regular file (a pipe, a dangling link) is passed over,
+    as opening a pipe nobody writes to would wait forever."""
+
+    def unreadable(exc: OSError) -> None:
+        where = printable(exc.filename or str(root))
+        result.errors.append(LoadError(where, f"cannot read directory: {exc.strerror or exc}"))
+
+    seen: set[tuple[int, int]] = set()
+    for folder, dirs, files in os.walk(root, followlinks=True, onerror=unreadable):
+        try:
+            info = os.stat(folder)
         except OSError:
             dirs[:] = []
             continue
-        ident = (stat.st_dev, stat.st_ino)
+        ident = (info.st_dev, info.st_ino)
         if ident in seen:
             dirs[:] = []
             continue
         seen.add(ident)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not name.startswith("."):
-                yield Path(folder) / name
+            path = Path(folder) / name
+            if not name.startswith(".") and _is_regular(path):
+                yield path
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False

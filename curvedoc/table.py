@@ -24,13 +24,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from curvedoc.errors import CurvedocError
+from curvedoc.errors import CurvedocError, printable
 from curvedoc.roles import Kind, Role, Split, guess_role, is_axis_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["ColumnOverrides", "CurveTable", "Metric", "RawRun", "build", "join_on_x"]
+__all__ = ["MAX_COLUMNS", "ColumnOverrides", "CurveTable", "Metric", "RawRun", "build",
+           "join_on_x"]
+
+#: More columns than this is not a training log (a W&B export of 2,500 runs has about
+#: 10,000); refusing keeps a million-column file from taking minutes and gigabytes.
+MAX_COLUMNS = 10_000
 
 
 @dataclass
@@ -40,6 +45,8 @@ class RawRun:
     `epoch` and `step` name the columns holding those axes, if the log has them.  `roles`
     lets a reader state a role it knows better than the column name does (an MMDetection
     record with `mode: val`).  `first_index` numbers rows when there is no x column at all.
+    `notes` explain how the log was read (shown with the report); `warnings` name input
+    that was dropped or changed (printed on stderr), and :func:`build` adds to them.
     """
 
     frame: pd.DataFrame
@@ -51,6 +58,7 @@ class RawRun:
     roles: dict[str, Role] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     first_index: int = 1
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -132,7 +140,13 @@ class CurveTable:
 def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTable]:
     """Normalise a reader's run into curve tables (several when runs were appended)."""
     overrides = overrides or ColumnOverrides()
-    frame = _numeric(raw.frame, raw.source)
+    if raw.frame.shape[1] > MAX_COLUMNS:
+        raise CurvedocError(f"{raw.frame.shape[1]} columns is more than the {MAX_COLUMNS} "
+                            "curvedoc reads (see docs/limits.md)", raw.source)
+    if len(raw.frame) == 0:
+        raise CurvedocError("the log has column names but no data rows" if raw.frame.shape[1]
+                            else "the log holds no data", raw.source)
+    frame = _numeric(_unique_columns(raw.frame, raw.warnings), raw.source, raw.warnings)
     x_col, x_name = _choose_x(raw, frame, overrides)
     notes = list(raw.notes)
     if x_col is None:
@@ -202,25 +216,108 @@ def join_on_x(runs: Sequence[RawRun], name: str | None = None) -> RawRun:
     combined = combined.groupby(x_col, sort=True).last().reset_index()
     roles: dict[str, Role] = {}
     notes: list[str] = []
+    warnings: list[str] = []
     for run in runs:
         roles.update(run.roles)
         notes.extend(run.notes)
+        warnings.extend(run.warnings)
     return RawRun(frame=combined, source=name or first.source, format=first.format,
-                  name=first.name, epoch=first.epoch, step=first.step, roles=roles, notes=notes)
+                  name=first.name, epoch=first.epoch, step=first.step, roles=roles, notes=notes,
+                  warnings=warnings)
 
 
-def _numeric(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Every column as float64; text that is not a number becomes NaN, text columns go."""
+def _unique_columns(frame: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
+    """Column labels made unique (`loss`, `loss.1`), with a warning: two columns of one
+    name are a logger bug or a hand edit, and which one holds the curve cannot be known."""
+    labels = [str(c) for c in frame.columns]
+    if len(set(labels)) == len(labels):
+        return frame
+    taken = set(labels)
+    seen: set[str] = set()
+    unique = []
+    for label in labels:
+        if label in seen:
+            number = 1
+            while f"{label}.{number}" in taken:
+                number += 1
+            new = f"{label}.{number}"
+            taken.add(new)
+            warnings.append(f"duplicate column name {printable(label)!r}: the later one is "
+                            f"read as {printable(new)!r}")
+            label = new
+        seen.add(label)
+        unique.append(label)
+    out = frame.copy(deep=False)
+    out.columns = unique
+    return out
+
+
+def _numeric(frame: pd.DataFrame, source: str, warnings: list[str]) -> pd.DataFrame:
+    """Every column as float64, with a warning for each value dropped on the way.
+
+    Empty cells mean "not logged" and pass silently.  Text that is not a number, and
+    NaN or infinite values (a diverged run, a failed logger; they break every
+    statistic), become NaN with a warning naming the column.  A column without a single
+    number (a note, a timestamp) is left out, silently unless it held NaN/inf.
+    """
     out = {}
     for column in frame.columns:
-        values = frame[column]
-        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-            values = pd.to_numeric(values, errors="coerce")
-        if values.notna().any():
-            out[str(column)] = values.astype("float64")
+        name = printable(str(column))
+        values, bad, non_finite = _to_float(frame[column])
+        finite = int(values.notna().sum())
+        if not finite:
+            if non_finite and not bad:
+                warnings.append(f"column {name!r} holds no finite number "
+                                f"({non_finite} NaN or infinite values); it is left out")
+            continue
+        if bad:
+            example = frame[column][_text_cells(frame[column]) & values.isna()].iloc[0]
+            warnings.append(f"column {name!r}: {bad} {_cells(bad)} that are not numbers "
+                            f"were dropped (e.g. {_excerpt(example)})")
+        if non_finite:
+            warnings.append(f"column {name!r}: {non_finite} NaN or infinite "
+                            f"{'value was' if non_finite == 1 else 'values were'} dropped")
+        out[str(column)] = values
     if not out:
         raise CurvedocError("no column holds numbers", source)
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, index=frame.index)
+
+
+#: How loggers and spreadsheets spell "not a number" in text.
+_NAN_WORDS = frozenset({"nan", "-nan", "+nan", "none", "null", "na", "n/a", "#n/a", "nil",
+                        "<na>", "undefined"})
+
+
+def _to_float(values: pd.Series) -> tuple[pd.Series, int, int]:
+    """(values as float64 with NaN for everything that is not a finite number,
+    count of text cells that are not numbers, count of NaN/infinite values written out)."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype("float64")
+        infinite = np.isinf(numbers.to_numpy())
+        return numbers.mask(infinite), 0, int(infinite.sum())
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    infinite = np.isinf(numbers.to_numpy())
+    text = _text_cells(values)
+    words = text & values.astype(str).str.strip().str.lower().isin(_NAN_WORDS)
+    bad = text & numbers.isna() & ~words
+    return numbers.mask(infinite), int(bad.sum()), int(infinite.sum() + words.sum())
+
+
+def _text_cells(values: pd.Series) -> pd.Series:
+    """Cells holding something other than a missing value or blank text."""
+    present = values.notna()
+    blank = values.map(lambda v: isinstance(v, str) and not v.strip(), na_action="ignore")
+    return present & ~blank.fillna(False).astype(bool)
+
+
+def _cells(count: int) -> str:
+    return "cell" if count == 1 else "cells"
+
+
+def _excerpt(value: object) -> str:
+    """A cell quoted for a message: short, escaped."""
+    text = printable(repr(value))
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _choose_x(raw: RawRun, frame: pd.DataFrame,
