@@ -74,6 +74,9 @@ def diagnose(
     fail_on: Annotated[str | None, typer.Option(
         "--fail-on", help="Exit 1 when a finding is at least this severe: "
                           "info, warning, error or never (default: never).")] = None,
+    max_size: Annotated[str | None, typer.Option(
+        "--max-size", help="Refuse to read a file bigger than this into memory, e.g. 2G or "
+                           "none (default: $CURVEDOC_MAX_BYTES, else 1G).")] = None,
 ) -> None:
     """Load training logs, find what happens in their curves, and explain it."""
     from curvedoc.commands import diagnose as command
@@ -84,7 +87,7 @@ def diagnose(
         ("val_acc", val_acc), ("lr", lr)) if column}
     raise typer.Exit(command.run(
         paths, output_format=out_format, log_format=in_format, x=x, roles=roles,
-        fail_on=fail_on or "never"))
+        fail_on=fail_on or "never", max_size=max_size))
 
 
 @app.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -62,18 +63,14 @@ def load(
     groups: dict[str, list[tuple[readers.Reader, Source]]] = {}
     order: list[str] = []
     found: dict[str, bool] = {}  # directory given -> whether any file in it was a log
-    for source, folder in _expand(paths, result, limit):
-        if folder is not None:
-            found.setdefault(folder, False)
-        try:
+    for source, folder in _expand(paths, result, limit, found):
+        reader = None
+        with _reported(result, source.name):
             reader = forced or readers.sniff(
                 source, minimum=0.2 if folder is None else _DIRECTORY_CONFIDENCE)
-        except CurvedocError as exc:
-            result.errors.append(LoadError(source.name, _message(exc)))
-            continue
-        if reader is None:
-            if folder is None:
+            if reader is None and folder is None:
                 result.errors.append(LoadError(source.name, _not_a_log(source)))
+        if reader is None:
             continue
         if folder is not None:
             found[folder] = True
@@ -90,7 +87,7 @@ def load(
     for key in order:
         members = groups[key]
         name = members[0][1].name if len(members) == 1 else _group_name(members)
-        try:
+        with _reported(result, name):
             raws = _read_group(members)
             for raw in raws:
                 specific = overrides_for(raw.source) if overrides_for else ColumnOverrides()
@@ -102,17 +99,29 @@ def load(
                     result.tables.extend(build(raw, merged))
                 finally:
                     result.warnings.extend(f"{raw.source}: {w}" for w in raw.warnings)
-        except CurvedocError as exc:
-            result.errors.append(LoadError(name, _message(exc)))
-        except OSError as exc:  # the file vanished or changed between listing and reading
-            result.errors.append(LoadError(name, f"cannot read: {exc.strerror or exc}"))
-        except RecursionError:
-            result.errors.append(LoadError(name, "nested too deeply to read"))
-        except MemoryError:
-            result.errors.append(LoadError(name, "too large to read in the memory available"))
         for _, source in members:
             result.warnings.extend(f"{source.name}: {w}" for w in source.warnings)
     return result
+
+
+@contextmanager
+def _reported(result: Loaded, name: str) -> Iterator[None]:
+    """Turn a failure to read one input into a line of `result.errors`.
+
+    Besides curvedoc's own errors: a file that vanished or changed between listing and
+    reading, a document nested deeper than Python's parser goes, a file too large for
+    the memory left.  Anything else is a bug and propagates.
+    """
+    try:
+        yield
+    except CurvedocError as exc:
+        result.errors.append(LoadError(name, _message(exc)))
+    except OSError as exc:
+        result.errors.append(LoadError(name, f"cannot read: {exc.strerror or exc}"))
+    except RecursionError:
+        result.errors.append(LoadError(name, "nested too deeply to read"))
+    except MemoryError:
+        result.errors.append(LoadError(name, "too large to read in the memory available"))
 
 
 def _read_group(members: list[tuple[readers.Reader, Source]]) -> list[RawRun]:
@@ -155,12 +164,13 @@ def _not_a_log(source: Source) -> str:
             "see `curvedoc formats`, or force one with --format)")
 
 
-def _expand(paths: Iterable[str], result: Loaded,
-            limit: int | None) -> Iterator[tuple[Source, str | None]]:
+def _expand(paths: Iterable[str], result: Loaded, limit: int | None,
+            folders: dict[str, bool]) -> Iterator[tuple[Source, str | None]]:
     """Sources in a stable order, each with the directory it was found in (None when the
-    user named it).  Problems with a path itself go to `result.errors`."""
+    user named it); each directory is noted in `folders`.  Problems with a path itself
+    go to `result.errors`."""
     for given in paths:
-        try:
+        with _reported(result, printable(given)):
             if given == "-":
                 yield Source.from_stdin(limit), None
                 continue
@@ -168,13 +178,9 @@ def _expand(paths: Iterable[str], result: Loaded,
             try:
                 mode = path.stat().st_mode
             except FileNotFoundError:
-                result.errors.append(LoadError(printable(given), "no such file or directory"))
-                continue
-            except OSError as exc:
-                result.errors.append(LoadError(printable(given),
-                                               f"cannot read: {exc.strerror or exc}"))
-                continue
+                raise CurvedocError("no such file or directory") from None
             if stat.S_ISDIR(mode):
+                folders.setdefault(given, False)
                 yield from ((Source.from_path(p, max_bytes=limit), given)
                             for p in _walk(path, result))
             elif stat.S_ISREG(mode):
@@ -182,11 +188,8 @@ def _expand(paths: Iterable[str], result: Loaded,
             elif stat.S_ISFIFO(mode):
                 yield Source.from_pipe(path, given, limit), None
             else:
-                result.errors.append(LoadError(printable(given), "not a file, directory or "
-                                               "pipe (a device or socket cannot be a log)"))
-        except CurvedocError as exc:
-            result.errors.append(LoadError(printable(exc.source or given),
-                                           _message(exc)))
+                raise CurvedocError("not a file, directory or pipe (a device or socket "
+                                    "cannot be a log)")
 
 
 def _walk(root: Path, result: Loaded) -> Iterator[Path]:

@@ -69,9 +69,10 @@ def format_size(size: int) -> str:
     return f"{size} bytes"
 
 
-def _too_big(what: str, size: str, limit: int, source: str) -> CurvedocError:
+def _too_big(what: str, limit: int, source: str) -> CurvedocError:
+    """`what` is "the file is 3 GiB," or "the input is"."""
     return CurvedocError(
-        f"{what} is {size}, more than the {format_size(limit)} curvedoc reads into memory; "
+        f"{what} more than the {format_size(limit)} curvedoc reads into memory; "
         f"raise the limit with --max-size or {MAX_BYTES_ENV} (see docs/limits.md)", source)
 
 
@@ -86,7 +87,7 @@ def _read_at_most(fh: BinaryIO, limit: int | None, name: str, first: bytes = b""
         chunks.append(chunk)
         total += len(chunk)
     if total > limit:
-        raise _too_big("the input", f"more than {format_size(limit)}", limit, name)
+        raise _too_big("the input is", limit, name)
     return b"".join(chunks)
 
 _BOMS = (
@@ -175,7 +176,8 @@ class Source:
     def check_size(self) -> None:
         """Refuse, in one line, a file too big to read whole (see the module docstring)."""
         if self.max_bytes is not None and self.size > self.max_bytes:
-            raise _too_big("the file", format_size(self.size), self.max_bytes, self.name)
+            raise _too_big(f"the file is {format_size(self.size)},", self.max_bytes,
+                           self.name)
 
     @contextmanager
     def stream(self) -> Iterator[BinaryIO]:

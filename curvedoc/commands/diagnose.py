@@ -9,6 +9,7 @@ from curvedoc.diagnose import Report, RunReport, diagnose_table
 from curvedoc.errors import CurvedocError
 from curvedoc.findings import Severity
 from curvedoc.load import load
+from curvedoc.source import parse_size
 from curvedoc.table import ColumnOverrides
 
 __all__ = ["exit_code", "run"]
@@ -17,10 +18,12 @@ FAIL_ON = ("info", "warning", "error", "never")
 
 
 def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: str | None,
-        roles: Mapping[str, str], fail_on: str) -> int:
+        roles: Mapping[str, str], fail_on: str, max_size: str | None = None) -> int:
     if fail_on not in FAIL_ON:
         raise CurvedocError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
-    loaded = load(paths, format=log_format, overrides=ColumnOverrides(x=x, roles=dict(roles)))
+    limit = parse_size(max_size) if max_size is not None else "default"
+    loaded = load(paths, format=log_format, overrides=ColumnOverrides(x=x, roles=dict(roles)),
+                  max_bytes=limit)
     report = Report(
         runs=[RunReport(table, diagnose_table(table)) for table in loaded.tables],
         errors=loaded.errors,

@@ -18,7 +18,7 @@ from curvedoc.readers import Confidence, Reader
 from curvedoc.source import HEAD_BYTES, Source
 from curvedoc.table import MAX_COLUMNS, RawRun
 
-__all__ = ["LOG_SUFFIXES", "axis_columns", "delimited_reader", "header_cells", "read_delimited",
+__all__ = ["LOG_SUFFIXES", "TB_EXPORT_COLUMNS", "axis_columns", "delimited_reader", "header_cells", "read_delimited",
            "tensorboard_export", "tensorboard_export_group",
            "suffix"]
 
@@ -200,6 +200,7 @@ def delimited_reader(name: str, description: str,
     return Reader(name=name, description=description, sniff=sniff, read=read)
 
 
+TB_EXPORT_COLUMNS = ["Wall time", "Step", "Value"]
 _TB_EXPORT_NAME = re.compile(r"run[-_](?P<run>.*?)[-_]tag[-_](?P<tag>.+)$")
 
 
@@ -217,6 +218,11 @@ def _tensorboard_export_name(stem: str) -> tuple[str | None, str]:
 def tensorboard_export(source: Source, frame: pd.DataFrame, fmt: str) -> RawRun:
     """A TensorBoard UI download (one tag) as a run: the tag comes from the file name
     (`run-<run>-tag-<tag>.csv`), wall time is dropped, the step is the x axis."""
+    missing = [c for c in TB_EXPORT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise CurvedocError(f"not a TensorBoard export: expected the columns "
+                            f"{', '.join(TB_EXPORT_COLUMNS)}; missing "
+                            f"{', '.join(map(repr, missing))}", source.name)
     run, tag = _tensorboard_export_name(PurePath(source.filename).stem)
     frame = frame.rename(columns={"Step": "step", "Value": tag}).drop(columns=["Wall time"])
     return RawRun(frame=frame, source=source.name, format=fmt, step="step", name=run)
