@@ -88,7 +88,11 @@ def load(
         members = groups[key]
         name = members[0][1].name if len(members) == 1 else _group_name(members)
         with _reported(result, name):
-            raws = _read_group(members)
+            try:
+                raws = _read_group(members)
+            finally:
+                for _, source in members:
+                    result.warnings.extend(f"{source.name}: {w}" for w in source.warnings)
             for raw in raws:
                 specific = overrides_for(raw.source) if overrides_for else ColumnOverrides()
                 merged = ColumnOverrides(
@@ -99,8 +103,6 @@ def load(
                     result.tables.extend(build(raw, merged))
                 finally:
                     result.warnings.extend(f"{raw.source}: {w}" for w in raw.warnings)
-        for _, source in members:
-            result.warnings.extend(f"{source.name}: {w}" for w in source.warnings)
     return result
 
 
@@ -158,7 +160,7 @@ def _message(exc: CurvedocError) -> str:
 
 
 def _not_a_log(source: Source) -> str:
-    if not source.head:
+    if not source.head.strip():
         return "the file is empty"
     return ("not a training log curvedoc can read (no known format matched; "
             "see `curvedoc formats`, or force one with --format)")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = ["MAX_COLUMNS", "ColumnOverrides", "CurveTable", "Metric", "RawRun", "build",
-           "join_on_x"]
+           "join_on_x", "unique_names"]
 
 #: More columns than this is not a training log (a W&B export of 2,500 runs has about
 #: 10,000); refusing keeps a million-column file from taking minutes and gigabytes.
@@ -147,6 +147,10 @@ def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTa
         raise CurvedocError("the log has column names but no data rows" if raw.frame.shape[1]
                             else "the log holds no data", raw.source)
     frame = _numeric(_unique_columns(raw.frame, raw.warnings), raw.source, raw.warnings)
+    for axis in (raw.epoch, raw.step):
+        if axis and axis in raw.frame and axis not in frame:
+            raw.warnings.append(f"the {printable(axis)!r} column holds no numbers, "
+                                "so it cannot be the x axis")
     x_col, x_name = _choose_x(raw, frame, overrides)
     notes = list(raw.notes)
     if x_col is None:
@@ -226,27 +230,36 @@ def join_on_x(runs: Sequence[RawRun], name: str | None = None) -> RawRun:
                   warnings=warnings)
 
 
+def unique_names(names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Column names made unique (`loss`, `loss.1`), with a warning for each renamed one:
+    two columns of one name are a logger bug or a hand edit, and which one holds the
+    curve cannot be known.  Readers whose format allows duplicates call this too, so
+    that they never work on a frame with two columns of one label."""
+    taken = set(names)
+    seen: set[str] = set()
+    unique: list[str] = []
+    warnings: list[str] = []
+    for name in names:
+        if name in seen:
+            number = 1
+            while f"{name}.{number}" in taken:
+                number += 1
+            new = f"{name}.{number}"
+            taken.add(new)
+            warnings.append(f"duplicate column name {printable(name)!r}: the later one is "
+                            f"read as {printable(new)!r}")
+            name = new
+        seen.add(name)
+        unique.append(name)
+    return unique, warnings
+
+
 def _unique_columns(frame: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
-    """Column labels made unique (`loss`, `loss.1`), with a warning: two columns of one
-    name are a logger bug or a hand edit, and which one holds the curve cannot be known."""
     labels = [str(c) for c in frame.columns]
     if len(set(labels)) == len(labels):
         return frame
-    taken = set(labels)
-    seen: set[str] = set()
-    unique = []
-    for label in labels:
-        if label in seen:
-            number = 1
-            while f"{label}.{number}" in taken:
-                number += 1
-            new = f"{label}.{number}"
-            taken.add(new)
-            warnings.append(f"duplicate column name {printable(label)!r}: the later one is "
-                            f"read as {printable(new)!r}")
-            label = new
-        seen.add(label)
-        unique.append(label)
+    unique, renamed = unique_names(labels)
+    warnings.extend(renamed)
     out = frame.copy(deep=False)
     out.columns = unique
     return out
@@ -272,8 +285,9 @@ def _numeric(frame: pd.DataFrame, source: str, warnings: list[str]) -> pd.DataFr
             continue
         if bad:
             example = frame[column][_text_cells(frame[column]) & values.isna()].iloc[0]
-            warnings.append(f"column {name!r}: {bad} {_cells(bad)} that are not numbers "
-                            f"were dropped (e.g. {_excerpt(example)})")
+            what = ("1 cell that is not a number was" if bad == 1
+                    else f"{bad} cells that are not numbers were")
+            warnings.append(f"column {name!r}: {what} dropped (e.g. {_excerpt(example)})")
         if non_finite:
             warnings.append(f"column {name!r}: {non_finite} NaN or infinite "
                             f"{'value was' if non_finite == 1 else 'values were'} dropped")
@@ -308,10 +322,6 @@ def _text_cells(values: pd.Series) -> pd.Series:
     present = values.notna()
     blank = values.map(lambda v: isinstance(v, str) and not v.strip(), na_action="ignore")
     return present & ~blank.fillna(False).astype(bool)
-
-
-def _cells(count: int) -> str:
-    return "cell" if count == 1 else "cells"
 
 
 def _excerpt(value: object) -> str:

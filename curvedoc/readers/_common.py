@@ -16,7 +16,7 @@ import pandas as pd
 from curvedoc.errors import CurvedocError
 from curvedoc.readers import Confidence, Reader
 from curvedoc.source import HEAD_BYTES, Source
-from curvedoc.table import MAX_COLUMNS, RawRun
+from curvedoc.table import MAX_COLUMNS, RawRun, unique_names
 
 __all__ = ["LOG_SUFFIXES", "TB_EXPORT_COLUMNS", "axis_columns", "delimited_reader", "header_cells", "read_delimited",
            "tensorboard_export", "tensorboard_export_group",
@@ -53,7 +53,7 @@ def read_delimited(source: Source) -> pd.DataFrame:
 
     Cells stay as pandas reads them, without its NaN spellings (`nan`, `None`, `null`
     stay text), so the table builder can tell "not logged" (empty) from "logged as NaN"
-    and warn about the second.  Duplicate names are kept for the builder to warn about.
+    and warn about the second.  Duplicate names are renamed with a warning.
     Rows with more fields than the header, and a last line cut short, are reported in
     `source.warnings`.  pandas' C parser reads straight from the file when it is UTF-8,
     which keeps a million-row step log to a fraction of a second.
@@ -69,10 +69,11 @@ def read_delimited(source: Source) -> pd.DataFrame:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         frame = _parse(source, options)
     _report_bad_lines([str(w.message) for w in caught], source)
-    if len(names) == len(frame.columns):
-        frame.columns = [name or f"Unnamed: {i}" for i, name in enumerate(names)]
-    else:  # a header with quoted line breaks: trust pandas' split
-        frame.columns = [str(c).strip() for c in frame.columns]
+    if len(names) != len(frame.columns):  # a header with quoted line breaks: trust pandas
+        names = [str(c).strip() for c in frame.columns]
+    frame.columns, renamed = unique_names(
+        [name or f"Unnamed: {i}" for i, name in enumerate(names)])
+    source.warnings.extend(renamed)
     if len(frame) == 0:
         raise CurvedocError("the file has a header but no data rows", source.name)
     _check_last_line(source, sep, len(frame.columns))
