@@ -306,15 +306,19 @@ def _to_float(values: pd.Series) -> tuple[pd.Series, int, int]:
     """(values as float64 with NaN for everything that is not a finite number,
     count of text cells that are not numbers, count of NaN/infinite values written out)."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        numbers = values.astype("float64")
+        numbers = values.astype("float64", copy=False)
         infinite = np.isinf(numbers.to_numpy())
-        return numbers.mask(infinite), 0, int(infinite.sum())
-    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        return _finite(numbers, infinite), 0, int(infinite.sum())
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64", copy=False)
     infinite = np.isinf(numbers.to_numpy())
     text = _text_cells(values)
     words = text & values.astype(str).str.strip().str.lower().isin(_NAN_WORDS)
     bad = text & numbers.isna() & ~words
-    return numbers.mask(infinite), int(bad.sum()), int(infinite.sum() + words.sum())
+    return _finite(numbers, infinite), int(bad.sum()), int(infinite.sum() + words.sum())
+
+
+def _finite(numbers: pd.Series, infinite: np.ndarray) -> pd.Series:
+    return numbers.mask(infinite) if infinite.any() else numbers
 
 
 def _text_cells(values: pd.Series) -> pd.Series:
