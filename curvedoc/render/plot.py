@@ -108,7 +108,8 @@ def build(panel: Panel, width: int) -> str:
     count = max(rows // 2, 3)
     y_ticks = _log_ticks(y_lo, y_hi, count) if panel.log_y else nice_ticks(y_lo, y_hi, count)
     plt.yticks(y_ticks, [_tick_label(t, y_ticks, panel.log_y) for t in y_ticks])
-    x_ticks = nice_ticks(x_lo, x_hi, max(width // 12, 2))
+    integral = all(np.all(np.mod(x, 1) == 0) for _, x, _ in curves)
+    x_ticks = nice_ticks(x_lo, x_hi, max(width // 12, 2), whole=integral)
     plt.xticks(x_ticks, [_tick_label(t, x_ticks, False) for t in x_ticks])
     return str(plt.build()).rstrip("\n")
 
@@ -160,13 +161,16 @@ def downsample(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, 
     return x[keep], y[keep]
 
 
-def nice_ticks(lo: float, hi: float, count: int) -> list[float]:
-    """About `count` round tick values (steps of 1, 2, 2.5 or 5 times a power of ten)."""
+def nice_ticks(lo: float, hi: float, count: int, whole: bool = False) -> list[float]:
+    """About `count` round tick values (steps of 1, 2, 2.5 or 5 times a power of ten);
+    `whole` keeps them on whole numbers (epochs)."""
     if not hi > lo:
         return [lo]
     raw = (hi - lo) / max(count, 1)
     power = 10.0 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    if whole:
+        step = max(1.0, 2.0 if step == 2.5 else step)
     first = math.ceil(lo / step - 1e-9)
     last = math.floor(hi / step + 1e-9)
     return [round(i * step, 12) for i in range(first, last + 1)]

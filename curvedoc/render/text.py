@@ -17,6 +17,7 @@ from itertools import zip_longest
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.constrain import Constrain
 from rich.markdown import Markdown
 from rich.padding import Padding
 from rich.rule import Rule
@@ -36,6 +37,8 @@ __all__ = ["TextOptions", "best", "render"]
 
 #: From this width on, plots go two abreast.
 WIDE = 150
+#: Prose wider than this is hard to read, however wide the terminal.
+TEXT_WIDTH = 110
 
 #: The validation metric a run is judged by, in order of preference.
 _MAIN_METRICS = ("val_loss", "val_acc", "val_metric", "val_error")
@@ -81,12 +84,12 @@ def run_report(run: RunReport, options: TextOptions) -> RenderableType:
     if not findings:
         parts.append(Text("No findings.", style="green"))
         return Group(*parts, Text())
-    parts += [_findings_table(findings, table.x_name), Text()]
+    prose: list[RenderableType] = [_findings_table(findings, table.x_name), Text()]
     for explanation in _explanations(findings, table.x_name):
-        parts += [explanation, Text()]
-    parts.append(Text("`curvedoc explain CODE` prints the full documentation of a code.",
+        prose += [explanation, Text()]
+    prose.append(Text("`curvedoc explain CODE` prints the full documentation of a code.",
                       style="dim"))
-    return Group(*parts, Text())
+    return Group(*parts, Constrain(Group(*prose), TEXT_WIDTH), Text())
 
 
 # --------------------------------------------------------------------------- header
@@ -141,27 +144,25 @@ def _extent(table: CurveTable) -> str:
     return text
 
 
-def _columns(table: CurveTable) -> Text:
+def _columns(table: CurveTable) -> RenderableType:
     """What each column was taken as, grouped by role; the columns detectors read first."""
     by_role: dict[tuple[int, int], list[str]] = {}
     for metric in table.metrics.values():
         key = (_KIND_ORDER.index(metric.role.kind), _SPLIT_ORDER.index(metric.role.split))
         by_role.setdefault(key, []).append(metric.column)
-    text = Text()
+    items = []
     for key in sorted(by_role):
         kind, split = _KIND_ORDER[key[0]], _SPLIT_ORDER[key[1]]
-        columns = sorted(by_role[key], key=lambda c: not table.metrics[c].primary)
-        if text:
-            text.append(" · ", style="dim")
         role = "ignored" if kind == Kind.OTHER else \
             " ".join(p.value for p in (split, kind) if p is not None).replace("_", " ")
-        text.append(f"{role}: ", style="dim")
-        primary = [c for c in columns if table.metrics[c].primary]
-        rest = [c for c in columns if not table.metrics[c].primary]
-        text.append(", ".join(printable(c) for c in primary or rest))
+        primary = [c for c in by_role[key] if table.metrics[c].primary]
+        rest = [c for c in by_role[key] if not table.metrics[c].primary]
+        item = Text(f"{role}: ", style="dim")
+        item.append(", ".join(printable(c) for c in primary or rest))
         if primary and rest:
-            text.append(f" (also {', '.join(printable(c) for c in rest)})", style="dim")
-    return text
+            item.append(f" (also {', '.join(printable(c) for c in rest)})", style="dim")
+        items.append(item)
+    return _Flow(Text(), items, separator=" · ")
 
 
 # --------------------------------------------------------------------------- plots
@@ -201,19 +202,23 @@ def _marks_legend(findings: Sequence[Finding], x_name: str) -> RenderableType:
 
 @dataclass(frozen=True)
 class _Flow:
-    """Items on as few lines as fit, never broken inside an item (rich would wrap at
-    any space)."""
+    """Items on as few lines as fit, never broken inside an item (rich would wrap at any
+    space); continuation lines are indented under the first item."""
 
     lead: Text
     items: Sequence[Text]
+    separator: str = "  "
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        indent = self.lead.cell_len + len(self.separator) if self.lead else 0
         line = self.lead.copy()
         for item in self.items:
-            if line.cell_len + 2 + item.cell_len > options.max_width:
+            if line.cell_len > indent and \
+                    line.cell_len + len(self.separator) + item.cell_len > options.max_width:
                 yield line
-                line = Text(" " * self.lead.cell_len)
-            line.append("  ")
+                line = Text(" " * indent)
+            elif line.cell_len > indent or self.lead:
+                line.append(self.separator, style="dim")
             line.append_text(item)
         yield line
 
@@ -291,22 +296,28 @@ def _span(finding: Finding, x_name: str, word: bool = True) -> str:
 
 
 def summary(runs: Sequence[RunReport]) -> Table:
-    """One row per run: its size, its best point, its findings by code."""
-    labels = _short_labels([run.table for run in runs])
+    """One row per run: its length, its best point, its findings by code."""
+    common, labels = _short_labels([run.table for run in runs])
+    title = f"{len(runs)} run{'s' if len(runs) != 1 else ''}" + (f" in {common}" if common else "")
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False,
-                  title=f"{len(runs)} run{'s' if len(runs) != 1 else ''}",
-                  title_justify="left", title_style="bold")
-    table.add_column("run", overflow="fold", ratio=2)
+                  title=Text(printable(title), style="bold"), title_justify="left")
+    table.add_column("run", overflow="fold", min_width=min(max(map(len, labels)), 24))
     table.add_column("length", no_wrap=True)
-    table.add_column("best", ratio=1)
-    table.add_column("findings", ratio=2)
+    table.add_column("best val", no_wrap=True)
+    table.add_column("findings", min_width=14)
     for run, label in zip(runs, labels):
         top = best(run.table)
-        where = "—" if top is None else \
-            f"{printable(top.column)} {_num(top.value)} @ {_x(top.x)}"
-        table.add_row(Text(label), f"{run.table.points} {run.table.x_name}s", Text(where),
+        where = Text("—") if top is None else Text.assemble(
+            (_short_metric(run.table, top.column), "dim"), f" {_num(top.value)} @ {_x(top.x)}")
+        table.add_row(Text(label), f"{run.table.points} {run.table.x_name}s", where,
                       _findings_by_code(run.findings))
     return table
+
+
+def _short_metric(table: CurveTable, column: str) -> str:
+    """"loss" or "acc" for the usual validation metrics, the column name for the rest."""
+    role = table.metrics[column].role
+    return role.kind.value if role.kind in (Kind.LOSS, Kind.ACC) else printable(column)
 
 
 def _findings_by_code(findings: Sequence[Finding]) -> Text:
@@ -323,18 +334,21 @@ def _findings_by_code(findings: Sequence[Finding]) -> Text:
     return text or Text("none", style="green")
 
 
-def _short_labels(tables: Sequence[CurveTable]) -> list[str]:
-    """Run labels relative to the folder all sources share, which the title then omits."""
+def _short_labels(tables: Sequence[CurveTable]) -> tuple[str, list[str]]:
+    """The folder all sources share, and for each run the fewest trailing parts of its path
+    that tell it from the others (file names, unless two runs are `metrics.csv`)."""
     sources = [t.source for t in tables]
     try:
         common = os.path.commonpath(sources) if len(set(sources)) > 1 else ""
     except ValueError:  # mixed absolute and relative paths, or stdin
         common = ""
-    labels = []
-    for table in tables:
-        label = os.path.relpath(table.source, common) if common else table.source
-        labels.append(printable(f"{label} [{table.run}]" if table.run else label))
-    return labels
+    parts = [os.path.relpath(s, common).split(os.sep) if common else [s] for s in sources]
+    for keep in range(1, max(len(p) for p in parts) + 1):
+        paths = [os.sep.join(p[-keep:]) for p in parts]
+        if len(set(paths)) == len(set(sources)):
+            break
+    labels = [printable(f"{path} [{t.run}]" if t.run else path) for path, t in zip(paths, tables)]
+    return common, labels
 
 
 def _x(value: float) -> str:
