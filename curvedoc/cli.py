@@ -138,26 +138,24 @@ def _split_format(format: str | None, output_format: str | None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code (tests call `main([...])`)."""
+    """Run the CLI and return its exit code (tests call `main([...])`).
+
+    Click prints usage errors itself and exits 2; a `CurvedocError` (bad input) is one
+    line on stderr and exit 2; anything else is a bug, reported in one line with exit 3.
+    """
     from curvedoc.errors import CurvedocError
 
     try:
-        app(args=argv, prog_name="curvedoc", standalone_mode=False)
-    except typer.Exit as exc:
-        return int(exc.exit_code or 0)
+        app(args=argv, prog_name="curvedoc")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except CurvedocError as exc:
         typer.echo(f"curvedoc: error: {exc}", err=True)
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # a usage error from click, or a bug
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 130
+    except Exception as exc:
         typer.echo(f"curvedoc: internal error: {type(exc).__name__}: {exc} "
                    "(this is a bug; please report it)", err=True)
         return 3
