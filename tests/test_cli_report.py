@@ -83,7 +83,7 @@ def test_several_files_get_a_summary_first(cli, fakes, tmp_path) -> None:
     one = report_data.write_csv(tmp_path / "one.csv")
     two = report_data.write_csv(tmp_path / "two.csv")
     full = cli("diagnose", str(one), str(two)).out
-    assert full.startswith(f"2 runs in {tmp_path}")
+    assert full.startswith(f"2 runs in {tmp_path}\n")
     assert full.count("What we see") == 4
     short = cli("diagnose", "--summary", str(one), str(two)).out
     assert "one.csv" in short and "two.csv" in short and "What we see" not in short

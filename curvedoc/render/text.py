@@ -295,12 +295,11 @@ def _span(finding: Finding, x_name: str, word: bool = True) -> str:
 # --------------------------------------------------------------------------- summary
 
 
-def summary(runs: Sequence[RunReport]) -> Table:
+def summary(runs: Sequence[RunReport]) -> RenderableType:
     """One row per run: its length, its best point, its findings by code."""
     common, labels = _short_labels([run.table for run in runs])
     title = f"{len(runs)} run{'s' if len(runs) != 1 else ''}" + (f" in {common}" if common else "")
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False,
-                  title=Text(printable(title), style="bold"), title_justify="left")
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
     table.add_column("run", overflow="fold", min_width=min(max(map(len, labels)), 24))
     table.add_column("length", no_wrap=True)
     table.add_column("best val", no_wrap=True)
@@ -311,7 +310,7 @@ def summary(runs: Sequence[RunReport]) -> Table:
             (_short_metric(run.table, top.column), "dim"), f" {_num(top.value)} @ {_x(top.x)}")
         table.add_row(Text(label), f"{run.table.points} {run.table.x_name}s", where,
                       _findings_by_code(run.findings))
-    return table
+    return Group(Text(printable(title), style="bold"), table)
 
 
 def _short_metric(table: CurveTable, column: str) -> str:
