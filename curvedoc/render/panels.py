@@ -10,6 +10,7 @@ markers differ too, so curves stay apart when colour is off.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -49,9 +50,11 @@ def panels(table: CurveTable, findings: Sequence[Finding], *, log_y: bool = Fals
 
 def _curves(table: CurveTable, train_role: str, val_role: str) -> tuple[Curve, ...]:
     """Step-level train (faint, drawn first), train per x, val per x: those the log has."""
-    found = [_step_curve(table, train_role, STEP_COLOR, "·"),
-             _curve(table, train_role, TRAIN_COLOR, "braille"),
-             _curve(table, val_role, VAL_COLOR, "hd")]
+    steps = _step_curve(table, train_role, STEP_COLOR, "·")
+    train = _curve(table, train_role, TRAIN_COLOR, "braille")
+    if steps and train and steps.label == f"{train.label} per step":
+        train = replace(train, label=f"{train.label} {table.x_name} mean")
+    found = [steps, train, _curve(table, val_role, VAL_COLOR, "hd")]
     return tuple(c for c in found if c is not None)
 
 
@@ -103,4 +106,4 @@ def step_positions(steps: np.ndarray, row_x: np.ndarray, x_name: str) -> np.ndar
 
 
 def _staircase(curve: Curve) -> Curve:
-    return Curve(curve.label, curve.x, curve.y, curve.color, curve.marker, staircase=True)
+    return replace(curve, staircase=True)

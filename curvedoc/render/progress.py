@@ -8,6 +8,7 @@ is not a terminal.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
                            TimeElapsedColumn)
+from rich.table import Column
 
 from curvedoc.render.safe import printable
 
@@ -30,9 +32,11 @@ def loading_progress(console: Console,
     if not console.is_terminal:
         yield lambda done, total, name: None
         return
-    bar = Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
-                   MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True,
-                   redirect_stdout=False, redirect_stderr=False)
+    name_column = Column(no_wrap=True, overflow="ellipsis", max_width=max(console.width - 40, 10))
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False,
+                                               table_column=name_column),
+                   BarColumn(bar_width=20), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=console, transient=True, redirect_stdout=False, redirect_stderr=False)
     task = bar.add_task("reading", total=None)
     lock = threading.Lock()
     finished = False
@@ -43,7 +47,7 @@ def loading_progress(console: Console,
                 bar.start()
 
     def update(done: int, total: int, name: str) -> None:
-        description = f"reading {printable(name)}" if name else "reading"
+        description = f"reading {printable(os.path.basename(name) or name)}" if name else "reading"
         bar.update(task, completed=done, total=total, description=description)
 
     timer = threading.Timer(delay, show)
