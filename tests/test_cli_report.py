@@ -188,9 +188,9 @@ def test_progress_bar_only_when_loading_is_slow() -> None:
     assert piped.file.getvalue() == ""
 
 
-def test_importing_the_cli_stays_light() -> None:
-    code = ("import curvedoc.cli, sys; "
-            "print(sorted(m for m in ('rich', 'plotext', 'pandas', 'numpy') if m in sys.modules))")
+def test_importing_the_cli_leaves_the_renderers_out() -> None:
+    """tests/test_startup.py covers pandas and friends; rich is as slow to import."""
+    code = "import curvedoc.cli, sys; print(sorted(m for m in ('rich',) if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"

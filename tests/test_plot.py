@@ -31,7 +31,8 @@ def test_downsample_leaves_short_series_alone() -> None:
 def test_a_million_points_are_never_handed_to_plotext(monkeypatch: pytest.MonkeyPatch) -> None:
     sizes: list[int] = []
     real = plot.plt.plot
-    monkeypatch.setattr(plot.plt, "plot", lambda x, y, **kw: sizes.append(len(x)) or real(x, y, **kw))
+    monkeypatch.setattr(plot.plt, "plot",
+                        lambda x, y, **kw: sizes.append(len(x)) or real(x, y, **kw))
     x = np.arange(1_000_000, dtype=float)
     build(Panel("loss", (Curve("loss", x, np.sin(x / 1000), 33),)), 80)
     assert sizes and max(sizes) <= 4 * 80

@@ -239,21 +239,29 @@ def _findings_table(findings: Sequence[Finding], x_name: str) -> Table:
     return table
 
 
-def _explanations(findings: Sequence[Finding], x_name: str) -> list[RenderableType]:
-    """One explanation per code, in order of first appearance: a code found four times
-    says four times what this run shows, but only once why it happens."""
-    by_code: dict[str, list[tuple[int, Finding]]] = {}
+def _by_code(findings: Sequence[Finding]) -> list[list[tuple[int, Finding]]]:
+    """Findings with their numbers, grouped by code in order of first appearance."""
+    groups: dict[str, list[tuple[int, Finding]]] = {}
     for number, finding in enumerate(findings, start=1):
-        by_code.setdefault(finding.code, []).append((number, finding))
-    return [_explanation(group, x_name) for group in by_code.values()]
+        groups.setdefault(finding.code, []).append((number, finding))
+    return list(groups.values())
+
+
+def _worst(group: Sequence[tuple[int, Finding]]) -> Finding:
+    return max((f for _, f in group), key=lambda f: f.severity.rank)
+
+
+def _explanations(findings: Sequence[Finding], x_name: str) -> list[RenderableType]:
+    """One explanation per code: a code found four times says four times what this run
+    shows, but only once why it happens."""
+    return [_explanation(group, x_name) for group in _by_code(findings)]
 
 
 def _explanation(group: Sequence[tuple[int, Finding]], x_name: str) -> RenderableType:
     """Ruff-style: what this run shows, why it happens in general, what to try here."""
     first = group[0][1]
-    worst = max((f for _, f in group), key=lambda f: f.severity.rank)
-    title = Text.assemble((", ".join(str(n) for n, _ in group), "bold"), " ", _severity(worst),
-                          " ", (printable(first.code), "bold"))
+    title = Text.assemble((", ".join(str(n) for n, _ in group), "bold"), " ",
+                          _severity(_worst(group)), " ", (printable(first.code), "bold"))
     if len(group) == 1:
         title.append(f"  {_span(first, x_name)}")
     detector = get_detector(first.code)
@@ -320,16 +328,13 @@ def _short_metric(table: CurveTable, column: str) -> str:
 
 
 def _findings_by_code(findings: Sequence[Finding]) -> Text:
-    by_code: dict[str, list[Finding]] = {}
-    for finding in findings:
-        by_code.setdefault(finding.code, []).append(finding)
     text = Text()
-    for code, group in by_code.items():
+    for group in _by_code(findings):
         if text:
             text.append("\n")
-        worst = max(group, key=lambda f: f.severity.rank)
-        text.append(printable(code), style=f"color({SEVERITY_COLOR[worst.severity]})")
-        text.append(" @ " + ", ".join(_x(f.start) for f in group), style="dim")
+        text.append(printable(group[0][1].code),
+                    style=f"color({SEVERITY_COLOR[_worst(group).severity]})")
+        text.append(" @ " + ", ".join(_x(f.start) for _, f in group), style="dim")
     return text or Text("none", style="green")
 
 
@@ -341,7 +346,8 @@ def _short_labels(tables: Sequence[CurveTable]) -> tuple[str, list[str]]:
         common = os.path.commonpath(sources) if len(set(sources)) > 1 else ""
     except ValueError:  # mixed absolute and relative paths, or stdin
         common = ""
-    parts = [os.path.relpath(s, common).split(os.sep) if common else [s] for s in sources]
+    parts = [(os.path.relpath(s, common) if common and s != common else s).split(os.sep)
+             for s in sources]
     for keep in range(1, max(len(p) for p in parts) + 1):
         paths = [os.sep.join(p[-keep:]) for p in parts]
         if len(set(paths)) == len(set(sources)):
