@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from curvedoc.diagnose import Report, RunReport, diagnose_table
 from curvedoc.errors import CurvedocError
 from curvedoc.findings import Severity
 from curvedoc.load import load
-from curvedoc.render import text
-from curvedoc.render.console import make_console
-from curvedoc.render.progress import loading_progress
+from curvedoc.render.console import check_color, make_console
 from curvedoc.render.safe import printable
 from curvedoc.table import ColumnOverrides
+
+if TYPE_CHECKING:
+    from curvedoc.render.text import TextOptions
 
 __all__ = ["Display", "exit_code", "run"]
 
@@ -41,8 +42,8 @@ def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: 
         roles: Mapping[str, str], fail_on: str, display: Display = Display()) -> int:
     if fail_on not in FAIL_ON:
         raise CurvedocError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
-    console = make_console(display.color)
-    with loading_progress(make_console(display.color, stderr=True)) as progress:
+    check_color(display.color)
+    with _progress(display.color) as progress:
         loaded = load(paths, format=log_format, overrides=ColumnOverrides(x=x, roles=dict(roles)),
                       progress=progress)
     report = Report(
@@ -53,14 +54,26 @@ def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: 
     for warning in report.warnings:
         print(f"curvedoc: warning: {printable(warning)}", file=sys.stderr)
     if output_format == "text":
-        _text(report, console, display)
+        _text(report, display)
     else:
         sys.stdout.write(_render(report, output_format))
     return exit_code(report, fail_on)
 
 
-def _text(report: Report, console: Console, display: Display) -> None:
+def _progress(color: str) -> AbstractContextManager[Callable[[int, int, str], None] | None]:
+    """A progress bar on stderr when it is a terminal (rich is not even imported else)."""
+    if not sys.stderr.isatty():
+        return nullcontext(None)
+    from curvedoc.render.progress import loading_progress
+
+    return loading_progress(make_console(color, stderr=True))
+
+
+def _text(report: Report, display: Display) -> None:
     """The terminal report on stdout, errors on stderr, and the picture files if asked."""
+    from curvedoc.render import text
+
+    console = make_console(display.color)
     for error in report.errors:
         print(f"curvedoc: error: {printable(error.source)}: {printable(error.message)}",
               file=sys.stderr)
@@ -72,9 +85,13 @@ def _text(report: Report, console: Console, display: Display) -> None:
                       console.width)
 
 
-def _save_picture(report: Report, options: text.TextOptions, display: Display, width: int) -> None:
+def _save_picture(report: Report, options: TextOptions, display: Display, width: int) -> None:
     """The report as SVG/HTML, in colour and with plots whatever stdout is (unless
     `--no-plot`): rendered again on a recording console, so stdout stays as it was."""
+    from rich.console import Console
+
+    from curvedoc.render import text
+
     picture = Console(file=io.StringIO(), record=True, width=width, force_terminal=True,
                       color_system="truecolor", highlight=False)
     text.render(report, picture, options)

@@ -9,22 +9,29 @@ module adds the explicit choice: `--color always` wins over both the pipe and
 from __future__ import annotations
 
 import sys
-from typing import TextIO
-
-from rich.console import Console
+from typing import TYPE_CHECKING, TextIO
 
 from curvedoc.errors import CurvedocError
 
-__all__ = ["COLOR_CHOICES", "make_console"]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["COLOR_CHOICES", "check_color", "make_console"]
 
 COLOR_CHOICES = ("auto", "always", "never")
+
+
+def check_color(color: str) -> None:
+    if color not in COLOR_CHOICES:
+        raise CurvedocError(f"--color must be one of {', '.join(COLOR_CHOICES)}, not {color!r}")
 
 
 def make_console(color: str = "auto", *, file: TextIO | None = None,
                  stderr: bool = False) -> Console:
     """A console on stdout (or stderr, or `file`) that colours as `color` says."""
-    if color not in COLOR_CHOICES:
-        raise CurvedocError(f"--color must be one of {', '.join(COLOR_CHOICES)}, not {color!r}")
+    from rich.console import Console
+
+    check_color(color)
     options: dict[str, object] = {}
     if color == "always":
         options.update(force_terminal=True, no_color=False)

@@ -3,8 +3,7 @@ panel, each with the run's findings marked on the x axis.
 
 Train curves and the learning rate are drawn at step level when the log has steps (the
 epoch means hide the noise and a schedule's shape); validation is logged per evaluation
-anyway.  Colours (xterm-256 numbers, shared by plotext and rich) are chosen here, and the
-markers differ too, so curves stay apart when colour is off.
+anyway.  Markers differ as well as colours, so curves stay apart when colour is off.
 """
 
 from __future__ import annotations
@@ -14,15 +13,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from curvedoc.findings import Finding, Severity
+from curvedoc.findings import Finding
+from curvedoc.render import palette
 from curvedoc.render.plot import Curve, Mark, Panel
 from curvedoc.render.safe import printable
 from curvedoc.table import CurveTable
 
-__all__ = ["SEVERITY_COLOR", "panels", "step_positions"]
-
-TRAIN_COLOR, VAL_COLOR, STEP_COLOR, LR_COLOR = 33, 208, 244, 141
-SEVERITY_COLOR = {Severity.ERROR: 196, Severity.WARNING: 170, Severity.INFO: 44}
+__all__ = ["panels", "step_positions"]
 
 #: (title, train role, val role) of the second panel, first match wins.
 _METRIC_PANELS = (("accuracy", "train_acc", "val_acc"), ("metric", "train_metric", "val_metric"),
@@ -31,7 +28,7 @@ _METRIC_PANELS = (("accuracy", "train_acc", "val_acc"), ("metric", "train_metric
 
 def panels(table: CurveTable, findings: Sequence[Finding], *, log_y: bool = False) -> list[Panel]:
     """The panels for one run; findings are labelled by their 1-based place in `findings`."""
-    marks = tuple(Mark(str(number), f.start, f.end, SEVERITY_COLOR[f.severity])
+    marks = tuple(Mark(str(number), f.start, f.end, palette.SEVERITY[f.severity])
                   for number, f in enumerate(findings, start=1))
     found: list[Panel] = []
     loss = _curves(table, "train_loss", "val_loss")
@@ -42,7 +39,7 @@ def panels(table: CurveTable, findings: Sequence[Finding], *, log_y: bool = Fals
         if curves:
             found.append(Panel(title, curves, marks, height=12))
             break
-    lr = _step_curve(table, "lr", LR_COLOR, "braille") or _curve(table, "lr", LR_COLOR, "braille")
+    lr = _step_curve(table, "lr", palette.LR, "braille") or _curve(table, "lr", palette.LR, "braille")
     if lr:
         found.append(Panel("learning rate", (_staircase(lr),), marks, log_y=True, height=9))
     return found
@@ -50,11 +47,11 @@ def panels(table: CurveTable, findings: Sequence[Finding], *, log_y: bool = Fals
 
 def _curves(table: CurveTable, train_role: str, val_role: str) -> tuple[Curve, ...]:
     """Step-level train (faint, drawn first), train per x, val per x: those the log has."""
-    steps = _step_curve(table, train_role, STEP_COLOR, "·")
-    train = _curve(table, train_role, TRAIN_COLOR, "braille")
+    steps = _step_curve(table, train_role, palette.STEP, "·")
+    train = _curve(table, train_role, palette.TRAIN, "braille")
     if steps and train and steps.label == f"{train.label} per step":
         train = replace(train, label=f"{train.label} {table.x_name} mean")
-    found = [steps, train, _curve(table, val_role, VAL_COLOR, "hd")]
+    found = [steps, train, _curve(table, val_role, palette.VAL, "hd")]
     return tuple(c for c in found if c is not None)
 
 

@@ -14,11 +14,11 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.constrain import Constrain
-from rich.markdown import Markdown
 from rich.padding import Padding
 from rich.rule import Rule
 from rich.table import Table
@@ -27,11 +27,13 @@ from rich.text import Text
 from curvedoc.detectors import get_detector
 from curvedoc.diagnose import Report, RunReport
 from curvedoc.findings import Finding, x_value
-from curvedoc.render.panels import SEVERITY_COLOR, panels
-from curvedoc.render.plot import Panel
+from curvedoc.render import palette
 from curvedoc.render.safe import printable
 from curvedoc.roles import Kind, Split
 from curvedoc.table import CurveTable
+
+if TYPE_CHECKING:
+    from curvedoc.render.plot import Panel
 
 __all__ = ["TextOptions", "best", "render"]
 
@@ -75,6 +77,8 @@ def run_report(run: RunReport, options: TextOptions) -> RenderableType:
     table, findings = run.table, run.findings
     parts: list[RenderableType] = [_header(table)]
     if options.plot:
+        from curvedoc.render.panels import panels  # plotext: only when plotting
+
         shown = panels(table, findings, log_y=options.log_y)
         if shown:
             parts += [Text(), _Plots(shown)]
@@ -194,7 +198,7 @@ def _marks_legend(findings: Sequence[Finding], x_name: str) -> RenderableType:
     """What the numbered lines on the plots are."""
     items = []
     for number, finding in enumerate(findings, start=1):
-        item = Text(f"│{number}", style=f"bold color({SEVERITY_COLOR[finding.severity]})")
+        item = Text(f"│{number}", style=f"bold color({palette.SEVERITY[finding.severity]})")
         item.append(f" {printable(finding.code)} {_span(finding, x_name)}")
         items.append(item)
     return _Flow(Text("marked:", style="dim"), items)
@@ -275,6 +279,8 @@ def _explanation(group: Sequence[tuple[int, Finding]], x_name: str) -> Renderabl
     if detector is not None:
         why = detector.section("Why it happens")
         if why:
+            from rich.markdown import Markdown  # pulls in pygments: only when needed
+
             body.add_row("Why it happens", Markdown(why))
         advice = list(dict.fromkeys(a for _, f in group for a in detector.advice(f)))
         if advice:
@@ -283,7 +289,7 @@ def _explanation(group: Sequence[tuple[int, Finding]], x_name: str) -> Renderabl
 
 
 def _severity(finding: Finding) -> Text:
-    return Text(finding.severity.value, style=f"color({SEVERITY_COLOR[finding.severity]})")
+    return Text(finding.severity.value, style=f"color({palette.SEVERITY[finding.severity]})")
 
 
 def _span(finding: Finding, x_name: str, word: bool = True) -> str:
@@ -333,7 +339,7 @@ def _findings_by_code(findings: Sequence[Finding]) -> Text:
         if text:
             text.append("\n")
         text.append(printable(group[0][1].code),
-                    style=f"color({SEVERITY_COLOR[_worst(group).severity]})")
+                    style=f"color({palette.SEVERITY[_worst(group).severity]})")
         text.append(" @ " + ", ".join(_x(f.start) for _, f in group), style="dim")
     return text or Text("none", style="green")
 
