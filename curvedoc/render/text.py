@@ -70,7 +70,19 @@ def render(report: Report, console: Console, options: TextOptions = TextOptions(
     if options.summary_only:
         return
     for run in report.runs:
-        console.print(run_report(run, options))
+        console.print(run_report(run, options), crop=False)  # long paths stay whole
+
+
+def render_plain(report: Report, width: int = 100) -> str:
+    """The report as plain text without plots or escape codes (`--output-format text`
+    written to a file, or `check -f text`)."""
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    render(report, Console(file=buffer, width=width, color_system=None, highlight=False))
+    return buffer.getvalue()
 
 
 def run_report(run: RunReport, options: TextOptions) -> RenderableType:
@@ -119,7 +131,6 @@ def _header(table: CurveTable) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="fold")
-    grid.add_row("source", Text(printable(table.source)))
     grid.add_row("format", Text(f"{printable(table.format)}, {_extent(table)}"))
     grid.add_row("columns", _columns(table))
     top = best(table)
@@ -134,7 +145,10 @@ def _header(table: CurveTable) -> RenderableType:
         grid.add_row("best", line)
     for note in table.notes:
         grid.add_row("note", Text(printable(note)))
-    return Group(Rule(title, align="left", style="dim"), grid)
+    # The path is never folded: a user copies it, and tests and scripts grep for it.
+    source = Text.assemble(("source", "dim"), "   ", printable(table.source))
+    source.no_wrap, source.overflow = True, "ignore"
+    return Group(Rule(title, align="left", style="dim"), source, grid)
 
 
 def _extent(table: CurveTable) -> str:
