@@ -190,13 +190,21 @@ def test_mmdetection2_log_json(tmp_path: Path) -> None:
     assert table.steps is not None and table.steps.index.name == "step"
 
 
+def test_jsonl_first_line_longer_than_the_head_is_known_by_name(tmp_path: Path) -> None:
+    text = lines({"env_info": "x" * 70_000, "seed": 1}, {"mode": "train", "epoch": 1, "iter": 50,
+                 "loss": 1.0}, {"mode": "train", "epoch": 2, "iter": 50, "loss": 0.5})
+    table = only([write(tmp_path, "20200720_054407.log.json", text)])
+    assert table.format == "jsonl" and table.series("train_loss").tolist() == [1.0, 0.5]
+
+
 def test_mmengine_val_step_is_the_epoch(tmp_path: Path) -> None:
     def train(epoch: int, step: int) -> dict:
         return {"lr": 0.002 * step, "loss": 1.0 / step, "acc": 90.0, "time": 0.8, "epoch": epoch,
                 "iter": step, "memory": 4461, "step": step}
 
     def val(epoch: int, value: float) -> dict:
-        return {"accuracy/top1": value, "coco/bbox_mAP": value / 100, "time": 0.35, "step": epoch}
+        return {"accuracy/top1": value, "coco/bbox_mAP": value / 100, "coco/bbox_mAP_s": -1.0,
+                "time": 0.35, "step": epoch}
 
     text = lines(train(1, 50), train(1, 100), val(1, 60.0), train(2, 156), train(2, 206),
                  val(2, 70.0), train(3, 262))
@@ -205,6 +213,7 @@ def test_mmengine_val_step_is_the_epoch(tmp_path: Path) -> None:
     assert table.frame["val/coco/bbox_mAP"].tolist()[:2] == [0.6, 0.7]
     assert table.column("val_acc") == "val/accuracy/top1"
     assert table.metrics["val/time"].role.name == "other"
+    assert "val/coco/bbox_mAP_s" not in table.metrics  # COCO's -1: no objects of that size
     assert table.series("train_loss").loc[1] == pytest.approx((1 / 50 + 1 / 100) / 2)
 
 

@@ -29,9 +29,9 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     orjson = None
 
-__all__ = ["document_reader", "flatten", "head_document", "head_lines", "head_text",
-           "curve_names", "find_curves", "first_list_name", "is_number", "numeric_list",
-           "parse", "parse_lines", "records_run"]
+__all__ = ["curve_names", "document_reader", "find_curves", "first_list_name", "flatten",
+           "head_document", "head_lines", "head_text", "is_number", "numeric_list", "parse",
+           "parse_lines", "records_run"]
 
 
 class _Invalid(ValueError):
@@ -169,17 +169,23 @@ def _counting_within_epoch(frame: pd.DataFrame, epoch: str, step: str) -> bool:
     return bool(np.any(back & (np.diff(both[:, 0]) > 0)))
 
 
-def records_run(records: Iterable[Mapping[str, float]], source: Source, fmt: str,
-                notes: list[str] | None = None) -> RawRun:
-    """Flat numeric records (one per logged point) as a run; axis columns by name."""
+def records_run(records: Iterable[Mapping[str, float]], source: Source, fmt: str) -> RawRun:
+    """Flat numeric records (one per logged point) as a run; axis columns by name.
+
+    When the log has an epoch or step key, a record without one cannot be placed on the
+    curve: it is metadata (MMDetection's first line, `env_info` and `seed`) and goes.
+    """
     frame = pd.DataFrame.from_records(list(records))
+    epoch, step = axis_columns(frame.columns)
+    axes = [c for c in (epoch, step) if c]
+    if axes:
+        frame = frame.dropna(subset=axes, how="all").reset_index(drop=True)
     if frame.empty:
         raise CurvedocError("no record with numbers was found", source.name)
-    epoch, step = axis_columns(frame.columns)
     if epoch and step and _counting_within_epoch(frame, epoch, step):
         step = None
     return RawRun(frame=frame.astype("float64"), source=source.name, format=fmt,
-                  epoch=epoch, step=step, notes=list(notes or []))
+                  epoch=epoch, step=step)
 
 
 def _columns_run(data: Mapping[str, Any], source: Source, fmt: str) -> RawRun:

@@ -3,13 +3,12 @@
 
 What differs between them is fixed here, before the table builder sees the records:
 
-* a record that cannot be placed on the x axis (MMDetection's first line, `env_info` and
-  `seed`) is metadata, not a point;
 * a record a framework marks as evaluation (MMDetection 2.x `mode: val`, MMEngine's
-  records without `epoch`) gets its metric names prefixed with `val/`.  Renaming, not a
-  role in `RawRun.roles`, because evaluation records reuse training names (`loss`,
-  `acc`, `time`, MMPretrain's `accuracy/top1`): under one name the two series would mix
-  in one column.  `lr` keeps its name: it is the same schedule in both;
+  records without `epoch`) gets its names prefixed with its split (`val/loss`).
+  Renaming, not a role in `RawRun.roles`, because evaluation records reuse training
+  names (`loss`, `acc`, `time`, MMPretrain's `accuracy/top1`): under one name the two
+  series would mix in one column.  `lr` keeps its name: it is the same schedule in
+  both.  COCO's -1 sentinel for an empty size range is dropped;
 * MMEngine writes an evaluation record's `step` as the epoch it follows, while training
   records' `step` is the iteration: evaluation records are put on the epoch axis.
 """
@@ -21,7 +20,6 @@ from functools import lru_cache
 from typing import Any
 
 from curvedoc.readers import Reader
-from curvedoc.readers._common import axis_columns
 from curvedoc.readers._json import flatten, head_document, head_lines, parse_lines, records_run
 from curvedoc.roles import Kind, guess_role, is_axis_name
 from curvedoc.source import Source
@@ -53,11 +51,18 @@ def _keeps_name(key: str) -> bool:
     return is_axis_name(key) or guess_role(key).kind == Kind.LR
 
 
+def _evaluation(record: dict[str, float], split: str) -> dict[str, float]:
+    """An evaluation record's values under `split/` names.  COCO writes -1 for "no
+    objects of this size" (`bbox_mAP_s`); that is no score, so it goes."""
+    return {k if _keeps_name(k) else f"{split}/{k}": v for k, v in record.items()
+            if not (v == -1 and "mAP" in k)}
+
+
 def _record(value: Mapping[str, Any]) -> dict[str, float]:
     record = flatten(value)
     mode = value.get("mode")
     if isinstance(mode, str) and mode.lower() != "train":
-        record = {k if _keeps_name(k) else f"{mode.lower()}/{k}": v for k, v in record.items()}
+        return _evaluation(record, mode.lower())
     return record
 
 
@@ -69,8 +74,7 @@ def _mmengine_val_on_epochs(records: list[dict[str, float]]) -> None:
     for i, record in enumerate(records):
         if "epoch" not in record and "step" in record:
             epoch = record.pop("step")
-            records[i] = {"epoch": epoch, **{k if _keeps_name(k) else f"val/{k}": v
-                                             for k, v in record.items()}}
+            records[i] = {"epoch": epoch, **_evaluation(record, "val")}
 
 
 def _read(source: Source) -> list[RawRun]:
@@ -85,10 +89,6 @@ def _read(source: Source) -> list[RawRun]:
         more = f" and {len(not_objects) - 1} more" if len(not_objects) > 1 else ""
         source.warnings.append(f"line {not_objects[0]}{more} skipped: not a JSON object")
     _mmengine_val_on_epochs(records)
-    epoch, step = axis_columns({k for r in records for k in r})
-    axes = [c for c in (epoch, step) if c]
-    if axes:
-        records = [r for r in records if any(c in r for c in axes)]
     return [records_run(records, source, READER.name)]
 
 
