@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -67,26 +67,39 @@ def parse(source: Source) -> Any:
         raise CurvedocError(f"not valid JSON: {exc}", source.name) from exc
 
 
-def parse_lines(source: Source) -> list[tuple[int, Any]]:
-    """(line number, value) for each line of a JSON-lines file.
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text` one at a time: a list of a million lines, or a StringIO copy,
+    would double the memory a big log needs."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        yield text[start:end]
+        start = end + 1
+
+
+def parse_lines(source: Source) -> Iterator[tuple[int, Any]]:
+    """(line number, value) for each line of a JSON-lines file, parsed as it is read.
 
     Blank lines are skipped.  A line that is not JSON (typically the last one, when the
     run was killed while writing it) is skipped with a warning in `source.warnings`
     rather than failing the whole log; a file with no valid line at all is an error.
     """
-    lines = source.read_text().lstrip("\ufeff").split("\n")
-    values: list[tuple[int, Any]] = []
+    last_good = 0
     bad: list[tuple[int, _Invalid]] = []
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(_lines(source.read_text().lstrip("\ufeff")), start=1):
         if line.strip():
             try:
-                values.append((number, _loads(line)))
+                value = _loads(line)
             except _Invalid as exc:
                 bad.append((number, exc))
-    if not values:
+                continue
+            last_good = number
+            yield number, value
+    if not last_good:
         detail = f"line {bad[0][0]}: {bad[0][1]}" if bad else "no records"
         raise CurvedocError(f"not valid JSON lines ({detail})", source.name)
-    if bad and bad[-1][0] > values[-1][0]:
+    if bad and bad[-1][0] > last_good:
         number, _ = bad.pop()
         source.warnings.append(f"line {number} is cut off (the run was probably stopped "
                                "while writing it); skipped")
@@ -94,7 +107,6 @@ def parse_lines(source: Source) -> list[tuple[int, Any]]:
         number, exc = bad[0]
         more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
         source.warnings.append(f"line {number}{more} skipped: not valid JSON ({exc})")
-    return values
 
 
 def head_text(source: Source) -> str:
@@ -143,19 +155,19 @@ def numeric_list(value: Any) -> bool:
             and all(v is None or is_number(v) for v in value))
 
 
-def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
-    """The numbers of a record; nested objects become `outer/inner` names.
+def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """The numbers of a parsed record; nested objects become `outer/inner` names.
 
     Strings, lists and booleans are labels or payloads (`mode`, `bbox_mAP_copypaste`),
-    not curve points, so they are left out.  Written for speed: a step log has a
-    million records, nearly all of them flat.
+    not curve points, so they are left out.  A record that is all numbers already (most
+    of a step log's million records) is returned itself, not copied.
     """
-    out = {f"{prefix}{k}" if prefix else k: v for k, v in record.items()
-           if type(v) in _NUMBER_TYPES}
-    if len(out) < len(record):
-        for key, value in record.items():
-            if isinstance(value, Mapping):
-                out.update(flatten(value, f"{prefix}{key}/"))
+    if not prefix and all(type(v) in _NUMBER_TYPES for v in record.values()):
+        return record
+    out = {f"{prefix}{k}": v for k, v in record.items() if type(v) in _NUMBER_TYPES}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}/"))
     return out
 
 
@@ -208,20 +220,20 @@ def _columns_run(data: Mapping[str, Any], source: Source, fmt: str) -> RawRun:
                   notes=notes)
 
 
-def _records(value: Any) -> list[Mapping[str, Any]] | None:
-    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+def _records(value: Any) -> list[dict[str, Any]] | None:
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         return value
     return None
 
 
-def find_curves(doc: Any) -> Mapping[str, Any] | list[Mapping[str, Any]] | None:
+def find_curves(doc: Any) -> dict[str, Any] | list[dict[str, Any]] | None:
     """Where the curves of a JSON document are: an object with lists of numbers, or a
     list of records, at the top or one level down (`{"history": {...}}`)."""
-    if isinstance(doc, Mapping):
+    if isinstance(doc, dict):
         if any(numeric_list(v) for v in doc.values()):
             return doc
         for value in doc.values():
-            if isinstance(value, Mapping) and any(numeric_list(v) for v in value.values()):
+            if isinstance(value, dict) and any(numeric_list(v) for v in value.values()):
                 return value
             if _records(value) is not None:
                 return value
@@ -229,9 +241,9 @@ def find_curves(doc: Any) -> Mapping[str, Any] | list[Mapping[str, Any]] | None:
     return _records(doc)
 
 
-def curve_names(curves: Mapping[str, Any] | list[Mapping[str, Any]]) -> set[str]:
+def curve_names(curves: dict[str, Any] | list[dict[str, Any]]) -> set[str]:
     """The names of the numeric series `find_curves` found (records: the first 50)."""
-    if isinstance(curves, Mapping):
+    if isinstance(curves, dict):
         return {k for k, v in curves.items() if numeric_list(v)}
     return {k for record in curves[:50] for k in flatten(record)}
 
@@ -246,7 +258,7 @@ def document_reader(name: str, description: str,
         if curves is None:
             raise CurvedocError("no curves found: expected lists of numbers per metric or "
                                 "a list of records", source.name)
-        if isinstance(curves, Mapping):
+        if isinstance(curves, dict):
             return [_columns_run(curves, source, name)]
         return [records_run((flatten(r) for r in curves), source, name)]
 

@@ -9,7 +9,6 @@ averaged over all steps, `train_runtime`) and is not a point of any curve, so it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from curvedoc.errors import CurvedocError
@@ -34,17 +33,17 @@ def _sniff(source: Source) -> float:
     return 0.6 if source.filename == "trainer_state.json" else 0.0
 
 
-def _is_summary(record: Mapping[str, Any]) -> bool:
+def _is_summary(record: dict[str, Any]) -> bool:
     return "train_runtime" in record and "loss" not in record
 
 
 def _read(source: Source) -> list[RawRun]:
     state = parse(source)
-    history = state.get("log_history") if isinstance(state, Mapping) else None
+    history = state.get("log_history") if isinstance(state, dict) else None
     if not isinstance(history, list):
         raise CurvedocError("no `log_history` list: not a Hugging Face trainer_state.json",
                             source.name)
-    records = [flatten(r) for r in history if isinstance(r, Mapping) and not _is_summary(r)]
+    records = [flatten(r) for r in history if isinstance(r, dict) and not _is_summary(r)]
     return [records_run(records, source, READER.name)]
 
 

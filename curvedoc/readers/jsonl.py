@@ -15,7 +15,6 @@ What differs between them is fixed here, before the table builder sees the recor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -40,7 +39,7 @@ def _sniff(source: Source) -> float:
     # One line may be a single record, or any compact JSON object (a vocabulary):
     # read it when named, never while walking a folder.
     doc = head_document(source)
-    if isinstance(doc, Mapping) and not any(isinstance(v, list) for v in doc.values()):
+    if isinstance(doc, dict) and not any(isinstance(v, list) for v in doc.values()):
         return 0.3
     return 0.0
 
@@ -58,7 +57,7 @@ def _evaluation(record: dict[str, float], split: str) -> dict[str, float]:
             if not (v == -1 and "mAP" in k)}
 
 
-def _record(value: Mapping[str, Any]) -> dict[str, float]:
+def _record(value: dict[str, Any]) -> dict[str, float]:
     record = flatten(value)
     mode = value.get("mode")
     if isinstance(mode, str) and mode.lower() != "train":
@@ -81,7 +80,7 @@ def _read(source: Source) -> list[RawRun]:
     records: list[dict[str, float]] = []
     not_objects: list[int] = []
     for number, value in parse_lines(source):
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             records.append(_record(value))
         else:
             not_objects.append(number)

@@ -7,8 +7,6 @@ they are kept as written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from curvedoc.readers._json import document_reader, first_list_name, head_document, numeric_list
 from curvedoc.roles import Kind, guess_role, is_axis_name
 from curvedoc.source import Source
@@ -23,7 +21,7 @@ def _sniff(source: Source) -> float:
     if doc is None:
         first = first_list_name(source)
         return 0.5 if first is not None and _metric_like(first) else 0.0
-    if not isinstance(doc, Mapping) or not doc:
+    if not isinstance(doc, dict) or not doc:
         return 0.0
     values = list(doc.values())
     if not all(numeric_list(v) for v in values) or len({len(v) for v in values}) != 1:
