@@ -1,4 +1,5 @@
-"""JSON-family readers: HF trainer_state, Keras history, plain JSON, JSON lines, TensorBoard JSON."""
+"""JSON-family readers: HF trainer_state, Keras history, plain JSON, JSON lines, TensorBoard
+JSON."""
 
 from __future__ import annotations
 
@@ -65,7 +66,8 @@ def test_hf_train_eval_and_summary_records(tmp_path: Path) -> None:
 
 
 def test_hf_eval_sets_merge_and_eval_before_training(tmp_path: Path) -> None:
-    history = [{"epoch": 0, "eval_g0_loss": 5.0, "step": 0}, {"epoch": 0, "eval_g1_loss": 6.0, "step": 0}]
+    history = [{"epoch": 0, "eval_g0_loss": 5.0, "step": 0},
+               {"epoch": 0, "eval_g1_loss": 6.0, "step": 0}]
     for epoch in (1, 2, 3):
         history.append({"epoch": float(epoch), "learning_rate": 1e-5, "loss": 1.0 / epoch,
                         "step": 10 * epoch})
@@ -353,7 +355,8 @@ def test_real_keras_history_values(real_logs: Path) -> None:
 def test_real_detectron2_values(real_logs: Path) -> None:
     orbital = only([str(real_logs / "detectron2/orbital-detector__metrics.json")])
     assert list(orbital.x) == [499, 999, 1499]
-    assert orbital.series("val_metric").tolist() == pytest.approx([21.284, 18.779, 27.663], abs=1e-3)
+    assert orbital.series("val_metric").tolist() == pytest.approx([21.284, 18.779, 27.663],
+                                                                  abs=1e-3)
     lr = orbital.series("lr")
     assert lr.iloc[-1] < lr.iloc[-2] / 10  # the step drop at iteration 1000
     step_lr = orbital.steps["lr"]
@@ -366,7 +369,8 @@ def test_real_detectron2_values(real_logs: Path) -> None:
 
 
 def test_real_mmdetection_values(real_logs: Path) -> None:
-    old = only([str(real_logs / "mmdetection/mmdet-projects-base-faster__20200720_054407.log.json")])
+    old = only([str(real_logs / "mmdetection" /
+                    "mmdet-projects-base-faster__20200720_054407.log.json")])
     assert old.x_name == "epoch" and list(old.x) == list(range(1, 13))
     assert old.metrics["val/bbox_mAP"].role.name == "val_metric"
     assert old.column("val_metric") == "val/bbox_mAP"

@@ -3,7 +3,13 @@ or an object of lists, with metadata keys (names, settings, a final score) besid
 
 from __future__ import annotations
 
-from curvedoc.readers._json import curve_names, document_reader, find_curves, head_document, head_text
+from curvedoc.readers._json import (
+    curve_names,
+    document_reader,
+    find_curves,
+    head_document,
+    head_text,
+)
 from curvedoc.roles import Kind, guess_role
 from curvedoc.source import Source
 
