@@ -79,7 +79,8 @@ class CurveTable:
     """Named metric series aligned on one x axis, in the log's own numbering.
 
     `frame` is indexed by x (float) with one column per metric; `steps`, when the log was
-    aggregated from step level, holds the rows before aggregation (indexed by step).
+    aggregated from step level, holds the rows before aggregation (indexed by step), and
+    `steps_x` the x of each of those rows, so plots can draw them on the table's axis.
     """
 
     source: str
@@ -91,6 +92,7 @@ class CurveTable:
     run: str | None = None
     steps: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    steps_x: np.ndarray | None = None
 
     @property
     def points(self) -> int:
@@ -179,7 +181,7 @@ def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTa
         tables.append(CurveTable(
             source=raw.source, format=raw.format, x_name=x_name, x_column=x_col,
             frame=agg, metrics=metrics, run=name, steps=steps,
-            notes=notes + seg_notes,
+            notes=notes + seg_notes, steps_x=None if steps is None else part_x,
         ))
     if not tables:
         raise CurvedocError("no metric column with numbers was found", raw.source)

@@ -13,18 +13,9 @@ import pytest
 
 from curvedoc.cli import main
 
-
-def _find_real_logs() -> Path:
-    """`shared/real_logs` in the nearest folder above the checkout that has one: the main
-    checkout sits beside `shared/`, git worktrees one level deeper."""
-    checkout = Path(__file__).resolve().parent.parent
-    for folder in checkout.parents:
-        if (folder / "shared" / "real_logs").is_dir():
-            return folder / "shared" / "real_logs"
-    return checkout.parent / "shared" / "real_logs"
-
-
-REAL_LOGS = _find_real_logs()
+# Beside the checkout (/work/main -> /work/shared) or further up (/work/wt/NAME).
+REAL_LOGS = next((p / "shared" / "real_logs" for p in Path(__file__).resolve().parents
+                  if (p / "shared" / "real_logs").is_dir()), Path("/nonexistent"))
 
 
 @dataclass
@@ -36,7 +27,7 @@ class Result:
 
 @pytest.fixture
 def real_logs() -> Path:
-    """The real-log corpus, or skip when this checkout has none nearby."""
+    """`../shared/real_logs`, or skip when this checkout has no corpus beside it."""
     if not REAL_LOGS.is_dir():
         pytest.skip("../shared/real_logs is not present")
     return REAL_LOGS
