@@ -302,6 +302,10 @@ def _roles(columns: Iterable[str], known: Mapping[str, Role], overrides: ColumnO
     return roles
 
 
+#: Fewest train points aligning onto evaluations may leave (see `_aggregate`).
+_MIN_TRAIN_POINTS = 2
+
+
 def _aggregate(frame: pd.DataFrame, x: np.ndarray, x_name: str, roles: Mapping[str, Role],
                step: np.ndarray | None) -> tuple[pd.DataFrame, pd.DataFrame | None] | None:
     """One row per x value; step-level logs become one row per epoch or per evaluation.
@@ -309,6 +313,10 @@ def _aggregate(frame: pd.DataFrame, x: np.ndarray, x_name: str, roles: Mapping[s
     Integral epochs group directly.  With fractional epochs (Hugging Face) or steps, the
     evaluation points are the anchors: the train rows logged since the previous evaluation
     are averaged into it, so train and validation values are compared over the same span.
+    Train rows after the last evaluation (a run stopped between two) make one last span,
+    ending at the last row.  Aligning is skipped when it would leave the train rows fewer
+    than two points (one evaluation after training, or one before and one after): the
+    train curve is then worth more than the alignment.
     """
     if len(frame) == 0:
         return None
@@ -320,9 +328,10 @@ def _aggregate(frame: pd.DataFrame, x: np.ndarray, x_name: str, roles: Mapping[s
         has_val = frame[val_cols].notna().any(axis=1).to_numpy()
         anchors = np.unique(x[has_val])
         if 0 < len(anchors) < len(np.unique(x)):
-            pos = np.searchsorted(anchors, x, side="left")
-            inside = pos < len(anchors)
-            key = np.where(inside, anchors[np.minimum(pos, len(anchors) - 1)], x)
+            ends = np.append(anchors, x.max())
+            aligned = ends[np.searchsorted(anchors, x, side="left")]
+            if len(np.unique(aligned[~has_val])) >= _MIN_TRAIN_POINTS:
+                key = aligned
     if np.all(np.diff(key) > 0):
         return frame.set_axis(pd.Index(key, name="x")), None
     how = {c: _how(roles[c]) for c in frame.columns}
