@@ -310,9 +310,11 @@ def _aggregate(frame: pd.DataFrame, x: np.ndarray, x_name: str, roles: Mapping[s
                step: np.ndarray | None) -> tuple[pd.DataFrame, pd.DataFrame | None] | None:
     """One row per x value; step-level logs become one row per epoch or per evaluation.
 
-    Integral epochs group directly.  With fractional epochs (Hugging Face) or steps, the
+    Integral epochs group directly.  With fractional epochs (Hugging Face), the
     evaluation points are the anchors: the train rows logged since the previous evaluation
     are averaged into it, so train and validation values are compared over the same span.
+    A step axis keeps every step (validation is then sparse): iteration-based logs often
+    evaluate only a few times, and their train curve and LR schedule would be lost.
     Train rows after the last evaluation (a run stopped between two) make one last span,
     ending at the last row.  Aligning is skipped when it would leave the train rows fewer
     than two points (one evaluation after training, or one before and one after): the
@@ -324,7 +326,7 @@ def _aggregate(frame: pd.DataFrame, x: np.ndarray, x_name: str, roles: Mapping[s
                 if roles[c].split in (Split.VAL, Split.TEST) and roles[c].kind != Kind.OTHER]
     integral = bool(np.all(np.mod(x, 1) == 0))
     key = x
-    if not (x_name == "epoch" and integral) and val_cols:
+    if x_name == "epoch" and not integral and val_cols:
         has_val = frame[val_cols].notna().any(axis=1).to_numpy()
         anchors = np.unique(x[has_val])
         if 0 < len(anchors) < len(np.unique(x)):

@@ -68,14 +68,14 @@ def test_fractional_epochs_align_on_evaluations() -> None:
     assert table.series("train_loss").tolist() == [1.5, 0.7]
 
 
-def test_step_evaluations_with_a_trailing_span() -> None:
-    """Eval every 30 steps; the run stops at step 110, after the last evaluation."""
+def test_step_axis_keeps_every_step_with_sparse_evaluations() -> None:
+    """Eval every 30 steps: the train curve keeps its resolution, val is sparse."""
     steps = list(range(10, 120, 10))
     loss = [float(s) for s in steps]
     val = [1.0 if s in (30, 60, 90) else np.nan for s in steps]
     (table,) = build(raw({"step": steps, "loss": loss, "val_loss": val}, step="step"))
-    assert list(table.x) == [30, 60, 90, 110]
-    assert table.series("train_loss").tolist() == [20, 50, 80, 105]
+    assert list(table.x) == steps
+    assert table.series("train_loss").tolist() == loss
     assert table.series("val_loss").index.tolist() == [30, 60, 90]
 
 
