@@ -13,7 +13,11 @@ import pytest
 
 from curvedoc.cli import main
 
-REAL_LOGS = Path(__file__).resolve().parent.parent.parent / "shared" / "real_logs"
+# `../shared/real_logs` beside the checkout; a git worktree sits one level deeper
+# (`wt/<name>`), so look in every ancestor rather than silently skipping there.
+REAL_LOGS = next((folder / "shared" / "real_logs" for folder in Path(__file__).resolve().parents
+                  if (folder / "shared" / "real_logs").is_dir()),
+                 Path(__file__).resolve().parent.parent.parent / "shared" / "real_logs")
 
 
 @dataclass
