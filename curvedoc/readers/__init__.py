@@ -26,6 +26,7 @@ _MODULES = {
     "ultralytics": "ultralytics",
     "lightning-csv": "lightning_csv",
     "keras-csv": "keras_csv",
+    "text": "text_log",
     "plain-csv": "plain_csv",
 }
 
