@@ -178,6 +178,17 @@ def test_epoch_spellings(tmp_path: Path, form: str) -> None:
     assert table.series("train_loss").tolist() == pytest.approx([0.9, 0.7, 0.6])
 
 
+def test_logging_time_stamps_do_not_look_like_a_csv_header(tmp_path: Path) -> None:
+    # `%(asctime)s - %(levelname)s - %(message)s`: the comma before the milliseconds splits
+    # the first line into "cells" with " - " in them, as in a W&B export header.
+    text = "2024-01-01 12:00:00,123 - INFO - Starting training\n" + "".join(
+        f"2024-01-01 12:0{n}:00,123 - INFO - Epoch {n} - loss: 0.{9 - n} - val_loss: 0.{9 - n}\n"
+        for n in range(1, 4))
+    path = write(tmp_path, "train.log", text)
+    assert readers.sniff(Source.from_path(Path(path))).name == "text"
+    assert list(only(path).x) == [1, 2, 3]
+
+
 def test_pipe_separated_log_is_text_not_plain_csv(cli) -> None:
     text = b"".join(b"epoch %d | train_loss=0.%d | val_loss=0.%d\n" % (n, 9 - n, 9 - n)
                     for n in range(1, 5))
