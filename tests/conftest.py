@@ -13,11 +13,9 @@ import pytest
 
 from curvedoc.cli import main
 
-# `../shared/real_logs` beside the checkout; a git worktree sits one level deeper
-# (`wt/<name>`), so look in every ancestor rather than silently skipping there.
-REAL_LOGS = next((folder / "shared" / "real_logs" for folder in Path(__file__).resolve().parents
-                  if (folder / "shared" / "real_logs").is_dir()),
-                 Path(__file__).resolve().parent.parent.parent / "shared" / "real_logs")
+# Beside the checkout (/work/main -> /work/shared) or further up (/work/wt/NAME).
+REAL_LOGS = next((p / "shared" / "real_logs" for p in Path(__file__).resolve().parents
+                  if (p / "shared" / "real_logs").is_dir()), Path("/nonexistent"))
 
 
 @dataclass
