@@ -39,6 +39,18 @@ OutputFormatOpt = Annotated[str | None, typer.Option(
 LogFormatOpt = Annotated[str | None, typer.Option(
     "--log-format", help="Read every input with this reader instead of sniffing.")]
 XOpt = Annotated[str | None, typer.Option("--x", help="Column to use as the x axis.")]
+PlotOpt = Annotated[bool | None, typer.Option(
+    "--plot/--no-plot", help="Draw the curves (default: only when stdout is a terminal).",
+    show_default=False)]
+ColorOpt = Annotated[str, typer.Option(
+    "--color", help="Colour: auto (terminal, unless NO_COLOR is set), always or never.")]
+LogYOpt = Annotated[bool, typer.Option("--log-y", help="Plot loss on a log scale.")]
+SummaryOpt = Annotated[bool, typer.Option(
+    "--summary", help="Only the table of runs, without each run's details.")]
+SaveSvgOpt = Annotated[str | None, typer.Option(
+    "--save-svg", metavar="FILE", help="Also save the report, plots included, as SVG.")]
+SaveHtmlOpt = Annotated[str | None, typer.Option(
+    "--save-html", metavar="FILE", help="Also save the report, plots included, as HTML.")]
 
 
 def _role_option(role: str) -> object:
@@ -74,6 +86,12 @@ def diagnose(
     fail_on: Annotated[str | None, typer.Option(
         "--fail-on", help="Exit 1 when a finding is at least this severe: "
                           "info, warning, error or never (default: never).")] = None,
+    plot: PlotOpt = None,
+    color: ColorOpt = "auto",
+    log_y: LogYOpt = False,
+    summary: SummaryOpt = False,
+    save_svg: SaveSvgOpt = None,
+    save_html: SaveHtmlOpt = None,
 ) -> None:
     """Load training logs, find what happens in their curves, and explain it."""
     from curvedoc.commands import diagnose as command
@@ -84,7 +102,9 @@ def diagnose(
         ("val_acc", val_acc), ("lr", lr)) if column}
     raise typer.Exit(command.run(
         paths, output_format=out_format, log_format=in_format, x=x, roles=roles,
-        fail_on=fail_on or "never"))
+        fail_on=fail_on or "never",
+        display=command.Display(plot=plot, color=color, log_y=log_y, summary=summary,
+                                save_svg=save_svg, save_html=save_html)))
 
 
 @app.command()
@@ -98,11 +118,13 @@ def formats() -> None:
 @app.command()
 def explain(
     code: Annotated[str | None, typer.Argument(help="A finding code; omit to list all.")] = None,
+    markdown_all: Annotated[bool, typer.Option(
+        "--markdown-all", hidden=True, help="Print docs/findings.md.")] = False,
 ) -> None:
     """Print the documentation of a finding code, or list every code."""
     from curvedoc.commands import explain as command
 
-    raise typer.Exit(command.run(code))
+    raise typer.Exit(command.run(code, markdown_all=markdown_all))
 
 
 def _split_format(format: str | None, output_format: str | None,

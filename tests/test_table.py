@@ -55,6 +55,7 @@ def test_lightning_sparse_rows_aggregate_per_epoch() -> None:
     assert table.series("val_loss").tolist() == [1.5, 1.2]
     assert table.series("lr").tolist() == [0.1, 0.01]  # lr row takes the next row's epoch
     assert table.steps is not None and len(table.steps) == 7
+    assert table.steps_x is not None and table.steps_x.tolist() == [0, 0, 0, 0, 1, 1, 1]
 
 
 def test_fractional_epochs_align_on_evaluations() -> None:
