@@ -31,6 +31,7 @@ _MODULES = {
     "jsonl": "jsonl",
     "keras-history": "keras_history",
     "plain-json": "plain_json",
+    "text-log": "text_log",
     "plain-csv": "plain_csv",
 }
 

@@ -3,6 +3,8 @@ or an object of lists, with metadata keys (names, settings, a final score) besid
 
 from __future__ import annotations
 
+import re
+
 from curvedoc.readers._json import (
     curve_names,
     document_reader,
@@ -11,7 +13,9 @@ from curvedoc.readers._json import (
     head_text,
 )
 from curvedoc.roles import Kind, guess_role
-from curvedoc.source import Source
+from curvedoc.source import HEAD_BYTES, Source
+
+_DOCUMENT_START = re.compile(r'\s*(\{\s*"|\[\s*[{"\-\d])')
 
 
 def _sniff(source: Source) -> float:
@@ -19,8 +23,11 @@ def _sniff(source: Source) -> float:
     JSON files with lists of numbers too (`config.json`'s `image_mean`)."""
     doc = head_document(source)
     if doc is None:
-        text = head_text(source)
-        return 0.4 if text[:1] in ("{", "[") and not text.startswith("[[") else 0.0
+        # Unparsable: JSON only if the head was cut short and still opens like a document
+        # (not a text log whose lines start with `[Epoch 1/3]` or `[2024-01-01 ...]`).
+        if len(source.head) < HEAD_BYTES:
+            return 0.0
+        return 0.4 if _DOCUMENT_START.match(head_text(source)) else 0.0
     curves = find_curves(doc)
     if curves is None:
         return 0.0
