@@ -105,7 +105,7 @@ FAKES = (LR_DROP, OVERFITTING)
 def install(monkeypatch: pytest.MonkeyPatch, detectors: tuple[Detector, ...] = FAKES) -> None:
     """Make curvedoc see `detectors` instead of the package's own."""
     import curvedoc.detectors
-    import curvedoc.diagnose
+    import curvedoc.engine
 
     monkeypatch.setattr(curvedoc.detectors, "all_detectors", lambda: detectors)
-    monkeypatch.setattr(curvedoc.diagnose, "all_detectors", lambda: detectors)
+    monkeypatch.setattr(curvedoc.engine, "all_detectors", lambda: detectors)

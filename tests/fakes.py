@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from curvedoc import detectors
-from curvedoc import diagnose as engine
+from curvedoc import engine
 from curvedoc.detectors import Detector, Option
 from curvedoc.findings import Finding, Severity
 from curvedoc.table import CurveTable

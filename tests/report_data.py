@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from curvedoc.diagnose import Report, RunReport, diagnose_table
+from curvedoc.engine import Report, RunReport, diagnose_table
 from curvedoc.table import CurveTable, RawRun, build
 
 EPOCHS = 30

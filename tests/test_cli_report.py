@@ -14,7 +14,7 @@ from rich.console import Console
 import fake_detectors
 import report_data
 from curvedoc.detectors import all_detectors
-from curvedoc.load import load
+from curvedoc.loader import load
 from curvedoc.render.docs import findings_markdown
 from curvedoc.render.progress import loading_progress
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from curvedoc import readers
-from curvedoc.load import load
+from curvedoc.loader import load
 from curvedoc.roles import guess_role, snake_case
 from curvedoc.source import Source
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from curvedoc.errors import CurvedocError
-from curvedoc.load import load
+from curvedoc.loader import load
 from curvedoc.readers import _json
 from curvedoc.source import Source
 

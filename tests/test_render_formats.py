@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from markdown_checks import mermaid_charts, tables, unescaped_markup
 
-from curvedoc.diagnose import Report, RunReport
+from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Finding, Severity
-from curvedoc.load import LoadError
+from curvedoc.loader import LoadError
 from curvedoc.render import OUTPUT_FORMATS, github, markdown, mermaid, render
 from curvedoc.render.summary import count_line
 from curvedoc.table import RawRun, build

@@ -10,7 +10,7 @@ from rich.console import Console
 
 import fake_detectors
 import report_data
-from curvedoc.diagnose import Report, RunReport
+from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Finding, Severity
 from curvedoc.render.text import TextOptions, best, render
 

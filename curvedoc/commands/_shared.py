@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from curvedoc.config import FAIL_ON, Config, load_config, parse_codes
-from curvedoc.diagnose import Report, diagnose_run
+from curvedoc.engine import Report, diagnose_run
 from curvedoc.errors import CurvedocError
 from curvedoc.findings import Severity
-from curvedoc.load import load
+from curvedoc.loader import load
 from curvedoc.render.safe import printable
 from curvedoc.table import ColumnOverrides
 

@@ -17,7 +17,7 @@ from curvedoc.commands._shared import (
     settings,
     write_output,
 )
-from curvedoc.diagnose import Report
+from curvedoc.engine import Report
 from curvedoc.render import check_format, render
 from curvedoc.render.console import check_color, make_console
 from curvedoc.render.safe import printable

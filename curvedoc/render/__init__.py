@@ -1,4 +1,4 @@
-"""Renderers: pure functions from a :class:`~curvedoc.diagnose.Report` to text.
+"""Renderers: pure functions from a :class:`~curvedoc.engine.Report` to text.
 
 One module per output format, each exporting `render(report) -> str`; they are imported
 only when chosen, so listing the formats (for `--help`) costs nothing.
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from curvedoc.errors import CurvedocError
 
 if TYPE_CHECKING:
-    from curvedoc.diagnose import Report
+    from curvedoc.engine import Report
 
 __all__ = ["OUTPUT_FORMATS", "check_format", "render"]
 

@@ -10,7 +10,7 @@ own numbering, not a line number.  A multi-run file names the run after the path
 
 from __future__ import annotations
 
-from curvedoc.diagnose import Report
+from curvedoc.engine import Report
 from curvedoc.findings import x_value
 from curvedoc.render.safe import printable
 from curvedoc.render.summary import count_line

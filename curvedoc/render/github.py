@@ -15,7 +15,7 @@ Other control characters are written as Python escapes (`\x1b`).
 
 from __future__ import annotations
 
-from curvedoc.diagnose import Report
+from curvedoc.engine import Report
 from curvedoc.findings import Severity
 from curvedoc.render.safe import printable
 from curvedoc.render.summary import span

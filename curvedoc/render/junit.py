@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from curvedoc.diagnose import Report, RunReport
+from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Finding, Severity
 from curvedoc.render.summary import span
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from curvedoc.diagnose import Report, RunReport
+from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Severity
 from curvedoc.render.mermaid import chart
 from curvedoc.render.safe import printable

@@ -28,7 +28,7 @@ DELAY = 0.5
 @contextmanager
 def loading_progress(console: Console,
                      delay: float = DELAY) -> Iterator[Callable[[int, int, str], None]]:
-    """Yield a `progress(done, total, name)` callback for :func:`curvedoc.load.load`."""
+    """Yield a `progress(done, total, name)` callback for :func:`curvedoc.loader.load`."""
     if not console.is_terminal:
         yield lambda done, total, name: None
         return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from curvedoc.diagnose import Report
+from curvedoc.engine import Report
 from curvedoc.findings import Finding, Severity, x_value
 
 __all__ = ["SEVERITIES", "count_line", "plural", "span"]

@@ -1,6 +1,6 @@
 """The terminal report: what was read, the curves, the findings, and why they happen.
 
-A pure function of a :class:`~curvedoc.diagnose.Report` that writes to the rich console
+A pure function of a :class:`~curvedoc.engine.Report` that writes to the rich console
 it is given (and to nothing else), so the caller decides colour, width and where the
 text goes, and can record it as SVG or HTML.  Order follows what a reader needs first:
 a header that says what curvedoc understood, the plots, the findings one per line, then
@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from curvedoc.detectors import get_detector
-from curvedoc.diagnose import Report, RunReport
+from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Finding, x_value
 from curvedoc.render import palette
 from curvedoc.render.safe import printable

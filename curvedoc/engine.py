@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from curvedoc.detectors import all_detectors
 from curvedoc.findings import Finding
-from curvedoc.load import LoadError
+from curvedoc.loader import LoadError
 from curvedoc.table import CurveTable
 
 __all__ = ["Report", "RunReport", "diagnose_run", "diagnose_table"]
