@@ -20,7 +20,13 @@ from functools import lru_cache
 from typing import Any
 
 from curvedoc.readers import Reader
-from curvedoc.readers._json import flatten, head_document, head_lines, parse_lines, records_run
+from curvedoc.readers._json import (
+    flatten,
+    head_document,
+    head_lines,
+    parse_lines,
+    records_run,
+)
 from curvedoc.roles import Kind, guess_role, is_axis_name
 from curvedoc.source import Source
 from curvedoc.table import RawRun
