@@ -1,4 +1,4 @@
-"""The one exception type curvedoc raises on purpose, and how input text is shown safely.
+"""The one exception type curvedoc raises on purpose.
 
 Readers, the table builder and the config loader raise :class:`CurvedocError` with a
 message fit to show a user on one line; only the CLI turns it into exit code 2.
@@ -6,16 +6,7 @@ message fit to show a user on one line; only the CLI turns it into exit code 2.
 
 from __future__ import annotations
 
-__all__ = ["CurvedocError", "printable"]
-
-
-def printable(text: str) -> str:
-    """`text` with control characters escaped (`\\n`, `\\x1b`), so a file name or a cell
-    taken from the input can neither break a one-line message nor drive the terminal."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
-                   for ch in text)
+__all__ = ["CurvedocError"]
 
 
 class CurvedocError(Exception):
@@ -29,5 +20,5 @@ class CurvedocError(Exception):
         self.source = source
 
     def __str__(self) -> str:
-        message = printable(" ".join(str(self.args[0]).split()))
-        return f"{printable(self.source)}: {message}" if self.source else message
+        message = " ".join(str(self.args[0]).split())
+        return f"{self.source}: {message}" if self.source else message

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import BinaryIO
 
-from curvedoc.errors import CurvedocError, printable
+from curvedoc.errors import CurvedocError
 
 __all__ = ["DEFAULT_MAX_BYTES", "HEAD_BYTES", "MAX_BYTES_ENV", "Source", "default_max_bytes",
            "format_size", "parse_size"]
@@ -126,9 +126,7 @@ class Source:
     @classmethod
     def from_path(cls, path: Path, name: str | None = None,
                   max_bytes: int | None = DEFAULT_MAX_BYTES) -> Source:
-        """A regular file; `name` (shown in messages) has control characters escaped."""
-        return cls(name=printable(name if name is not None else str(path)), path=path,
-                   max_bytes=max_bytes)
+        return cls(name=name if name is not None else str(path), path=path, max_bytes=max_bytes)
 
     @classmethod
     def from_stdin(cls, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Source:
@@ -142,18 +140,17 @@ class Source:
         It is opened without waiting, so a pipe that nothing writes to is reported as
         empty instead of hanging; once a writer is there, reading waits for it to finish.
         """
-        shown = printable(name)
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         except OSError as exc:
-            raise CurvedocError(f"cannot read: {exc.strerror or exc}", shown) from exc
+            raise CurvedocError(f"cannot read: {exc.strerror or exc}", name) from exc
         with os.fdopen(fd, "rb", buffering=0) as fh:
             first = fh.read(HEAD_BYTES)  # None: a writer is attached but has not written yet
             if first == b"":
-                raise CurvedocError("the pipe is empty (is anything writing to it?)", shown)
+                raise CurvedocError("the pipe is empty (is anything writing to it?)", name)
             os.set_blocking(fd, True)
-            data = _read_at_most(fh, max_bytes, shown, first or b"")  # type: ignore[arg-type]
-        return cls(name=shown, data=data, max_bytes=max_bytes)
+            data = _read_at_most(fh, max_bytes, name, first or b"")  # type: ignore[arg-type]
+        return cls(name=name, data=data, max_bytes=max_bytes)
 
     @property
     def filename(self) -> str:

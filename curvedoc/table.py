@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from curvedoc.errors import CurvedocError, printable
+from curvedoc.errors import CurvedocError
 from curvedoc.roles import Kind, Role, Split, guess_role, is_axis_name
 
 if TYPE_CHECKING:
@@ -87,7 +87,8 @@ class CurveTable:
     """Named metric series aligned on one x axis, in the log's own numbering.
 
     `frame` is indexed by x (float) with one column per metric; `steps`, when the log was
-    aggregated from step level, holds the rows before aggregation (indexed by step).
+    aggregated from step level, holds the rows before aggregation (indexed by step), and
+    `steps_x` the x of each of those rows, so plots can draw them on the table's axis.
     """
 
     source: str
@@ -99,6 +100,7 @@ class CurveTable:
     run: str | None = None
     steps: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    steps_x: np.ndarray | None = None
 
     @property
     def points(self) -> int:
@@ -149,7 +151,7 @@ def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTa
     frame = _numeric(_unique_columns(raw.frame, raw.warnings), raw.source, raw.warnings)
     for axis in (raw.epoch, raw.step):
         if axis and axis in raw.frame and axis not in frame:
-            raw.warnings.append(f"the {printable(axis)!r} column holds no numbers, "
+            raw.warnings.append(f"the {axis!r} column holds no numbers, "
                                 "so it cannot be the x axis")
     x_col, x_name = _choose_x(raw, frame, overrides)
     notes = list(raw.notes)
@@ -166,8 +168,9 @@ def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTa
         dropped = int(x.isna().sum())
         if dropped:
             notes.append(f"{dropped} rows without a value in {x_col!r} were dropped")
-        keep = x.notna().to_numpy()
-        frame, x = frame[keep], x[keep]
+        if dropped:
+            keep = x.notna().to_numpy()
+            frame, x = frame[keep], x[keep]
 
     axis_cols = {c for c in (x_col, raw.epoch, raw.step) if c}
     metric_cols = [c for c in frame.columns if c not in axis_cols and not is_axis_name(str(c))]
@@ -175,15 +178,16 @@ def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTa
     tables = []
     segments = _segments(x.to_numpy(dtype=float))
     for number, (rows, seg_notes) in enumerate(segments, start=1):
-        part = frame.iloc[rows][metric_cols]
-        part_x = x.iloc[rows].to_numpy(dtype=float)
+        whole = len(rows) == len(frame)
+        part = frame[metric_cols] if whole else frame.iloc[rows][metric_cols]
+        part_x = x.to_numpy(dtype=float) if whole else x.iloc[rows].to_numpy(dtype=float)
         name = raw.name
         if len(segments) > 1:
             label = f"run {number} of {len(segments)}"
             name = f"{raw.name} {label}" if raw.name else label
         step = None
         if raw.step and raw.step in frame and raw.step != x_col:
-            step = frame[raw.step].iloc[rows].to_numpy(dtype=float)
+            step = frame[raw.step].to_numpy(dtype=float)[rows]
         table = _aggregate(part, part_x, x_name, roles, step)
         if table is None:
             continue
@@ -195,7 +199,7 @@ def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTa
         tables.append(CurveTable(
             source=raw.source, format=raw.format, x_name=x_name, x_column=x_col,
             frame=agg, metrics=metrics, run=name, steps=steps,
-            notes=notes + seg_notes,
+            notes=notes + seg_notes, steps_x=None if steps is None else part_x,
         ))
     if not tables:
         raise CurvedocError("no metric column with numbers was found", raw.source)
@@ -246,8 +250,8 @@ def unique_names(names: Sequence[str]) -> tuple[list[str], list[str]]:
                 number += 1
             new = f"{name}.{number}"
             taken.add(new)
-            warnings.append(f"duplicate column name {printable(name)!r}: the later one is "
-                            f"read as {printable(new)!r}")
+            warnings.append(f"duplicate column name {name!r}: the later one is read as "
+                            f"{new!r}")
             name = new
         seen.add(name)
         unique.append(name)
@@ -255,11 +259,11 @@ def unique_names(names: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def _unique_columns(frame: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
-    labels = [str(c) for c in frame.columns]
-    if len(set(labels)) == len(labels):
-        return frame
-    unique, renamed = unique_names(labels)
+    """The frame with unique string labels (a copy of the labels only when they change)."""
+    unique, renamed = unique_names([str(c) for c in frame.columns])
     warnings.extend(renamed)
+    if unique == list(frame.columns):
+        return frame
     out = frame.copy(deep=False)
     out.columns = unique
     return out
@@ -272,29 +276,40 @@ def _numeric(frame: pd.DataFrame, source: str, warnings: list[str]) -> pd.DataFr
     NaN or infinite values (a diverged run, a failed logger; they break every
     statistic), become NaN with a warning naming the column.  A column without a single
     number (a note, a timestamp) is left out, silently unless it held NaN/inf.
+    Float columns with only finite values are left untouched (no copy): a million-row
+    log must not be rebuilt column by column.
     """
-    out = {}
+    converted: dict[str, pd.Series] = {}
+    drop: list[str] = []
     for column in frame.columns:
-        name = printable(str(column))
-        values, bad, non_finite = _to_float(frame[column])
-        finite = int(values.notna().sum())
-        if not finite:
-            if non_finite and not bad:
-                warnings.append(f"column {name!r} holds no finite number "
-                                f"({non_finite} NaN or infinite values); it is left out")
+        values = frame[column]
+        if pd.api.types.is_float_dtype(values) and not np.isinf(values.to_numpy()).any():
+            if not values.notna().any():
+                drop.append(column)
             continue
+        numbers, bad, non_finite = _to_float(values)
         if bad:
-            example = frame[column][_text_cells(frame[column]) & values.isna()].iloc[0]
+            example = values[_text_cells(values) & numbers.isna()].iloc[0]
             what = ("1 cell that is not a number was" if bad == 1
                     else f"{bad} cells that are not numbers were")
-            warnings.append(f"column {name!r}: {what} dropped (e.g. {_excerpt(example)})")
+            warnings.append(f"column {column!r}: {what} dropped (e.g. {_excerpt(example)})")
+        if not numbers.notna().any():
+            drop.append(column)
+            if non_finite and not bad:
+                warnings.append(f"column {column!r} holds no finite number "
+                                f"({non_finite} NaN or infinite values); it is left out")
+            continue
         if non_finite:
-            warnings.append(f"column {name!r}: {non_finite} NaN or infinite "
+            warnings.append(f"column {column!r}: {non_finite} NaN or infinite "
                             f"{'value was' if non_finite == 1 else 'values were'} dropped")
-        out[str(column)] = values
-    if not out:
+        converted[column] = numbers
+    if converted:
+        frame = frame.assign(**converted)
+    if drop:
+        frame = frame.drop(columns=drop)
+    if frame.shape[1] == 0:
         raise CurvedocError("no column holds numbers", source)
-    return pd.DataFrame(out, index=frame.index)
+    return frame
 
 
 #: How loggers and spreadsheets spell "not a number" in text.
@@ -306,10 +321,10 @@ def _to_float(values: pd.Series) -> tuple[pd.Series, int, int]:
     """(values as float64 with NaN for everything that is not a finite number,
     count of text cells that are not numbers, count of NaN/infinite values written out)."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        numbers = values.astype("float64", copy=False)
+        numbers = values.astype("float64")
         infinite = np.isinf(numbers.to_numpy())
         return _finite(numbers, infinite), 0, int(infinite.sum())
-    numbers = pd.to_numeric(values, errors="coerce").astype("float64", copy=False)
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
     infinite = np.isinf(numbers.to_numpy())
     text = _text_cells(values)
     words = text & values.astype(str).str.strip().str.lower().isin(_NAN_WORDS)
@@ -329,8 +344,8 @@ def _text_cells(values: pd.Series) -> pd.Series:
 
 
 def _excerpt(value: object) -> str:
-    """A cell quoted for a message: short, escaped."""
-    text = printable(repr(value))
+    """A cell quoted for a message: short, control characters escaped by `repr`."""
+    text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -393,13 +408,23 @@ def _roles(columns: Iterable[str], known: Mapping[str, Role], overrides: ColumnO
     return roles
 
 
+#: Fewest train points aligning onto evaluations may leave (see `_aggregate`).
+_MIN_TRAIN_POINTS = 2
+
+
 def _aggregate(frame: pd.DataFrame, x: np.ndarray, x_name: str, roles: Mapping[str, Role],
                step: np.ndarray | None) -> tuple[pd.DataFrame, pd.DataFrame | None] | None:
     """One row per x value; step-level logs become one row per epoch or per evaluation.
 
-    Integral epochs group directly.  With fractional epochs (Hugging Face) or steps, the
+    Integral epochs group directly.  With fractional epochs (Hugging Face), the
     evaluation points are the anchors: the train rows logged since the previous evaluation
     are averaged into it, so train and validation values are compared over the same span.
+    A step axis keeps every step (validation is then sparse): iteration-based logs often
+    evaluate only a few times, and their train curve and LR schedule would be lost.
+    Train rows after the last evaluation (a run stopped between two) make one last span,
+    ending at the last row.  Aligning is skipped when it would leave the train rows fewer
+    than two points (one evaluation after training, or one before and one after): the
+    train curve is then worth more than the alignment.
     """
     if len(frame) == 0:
         return None
@@ -407,31 +432,61 @@ def _aggregate(frame: pd.DataFrame, x: np.ndarray, x_name: str, roles: Mapping[s
                 if roles[c].split in (Split.VAL, Split.TEST) and roles[c].kind != Kind.OTHER]
     integral = bool(np.all(np.mod(x, 1) == 0))
     key = x
-    if not (x_name == "epoch" and integral) and val_cols:
+    if x_name == "epoch" and not integral and val_cols:
         has_val = frame[val_cols].notna().any(axis=1).to_numpy()
         anchors = np.unique(x[has_val])
         if 0 < len(anchors) < len(np.unique(x)):
-            pos = np.searchsorted(anchors, x, side="left")
-            inside = pos < len(anchors)
-            key = np.where(inside, anchors[np.minimum(pos, len(anchors) - 1)], x)
-    if len(np.unique(key)) == len(key) and np.all(np.diff(key) > 0):
-        out = frame.copy()
-        out.index = pd.Index(key, name="x")
-        return out, None
-    how = {}
-    for column in frame.columns:
-        role = roles[column]
-        if role.kind == Kind.LR:
-            how[column] = "first"
-        elif role.split == Split.TRAIN and role.kind != Kind.OTHER:
-            how[column] = "mean"
-        else:
-            how[column] = "last"
-    grouped = frame.groupby(pd.Index(key, name="x"), sort=True)
-    out = grouped.agg(how) if how else grouped.size().to_frame("_")[[]]
-    steps = frame.copy()
-    steps.index = pd.Index(step if step is not None else x, name="step")
+            ends = np.append(anchors, x.max())
+            aligned = ends[np.searchsorted(anchors, x, side="left")]
+            if len(np.unique(aligned[~has_val])) >= _MIN_TRAIN_POINTS:
+                key = aligned
+    if np.all(np.diff(key) > 0):
+        return frame.set_axis(pd.Index(key, name="x")), None
+    how = {c: _how(roles[c]) for c in frame.columns}
+    if np.all(np.diff(key) >= 0):
+        out = _aggregate_sorted(frame, key, how)
+    else:
+        grouped = frame.groupby(pd.Index(key, name="x"), sort=True)
+        out = grouped.agg(how) if how else grouped.size().to_frame("_")[[]]
+    steps = frame.set_axis(pd.Index(step if step is not None else x, name="step"))
     return out, steps
+
+
+def _how(role: Role) -> str:
+    """How a column's values within one x are combined: train values are averaged over
+    the epoch, the learning rate is taken as the epoch started, the rest as last logged."""
+    if role.kind == Kind.LR:
+        return "first"
+    if role.split == Split.TRAIN and role.kind != Kind.OTHER:
+        return "mean"
+    return "last"
+
+
+def _aggregate_sorted(frame: pd.DataFrame, key: np.ndarray, how: Mapping[str, str]) -> pd.DataFrame:
+    """`groupby(key).agg(how)` for keys already in order, with numpy's `reduceat`.
+
+    Logs are written in x order, so this is the usual path; it avoids the sort and the
+    row copies of a general group-by, which dominate on million-row step logs.
+    """
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], len(key)]
+    rows = np.arange(len(key))
+    out: dict[str, np.ndarray] = {}
+    for column, method in how.items():
+        values = frame[column].to_numpy(dtype=float)
+        present = ~np.isnan(values)
+        if method == "mean":
+            sums = np.add.reduceat(np.where(present, values, 0.0), starts)
+            counts = np.add.reduceat(present.astype(np.int64), starts)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[column] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        elif method == "first":
+            first = np.minimum.reduceat(np.where(present, rows, len(key)), starts)
+            out[column] = np.where(first < ends, values[np.minimum(first, len(key) - 1)], np.nan)
+        else:
+            last = np.maximum.reduceat(np.where(present, rows, -1), starts)
+            out[column] = np.where(last >= starts, values[np.maximum(last, 0)], np.nan)
+    return pd.DataFrame(out, index=pd.Index(key[starts], name="x"), columns=list(how))
 
 
 def _metrics(frame: pd.DataFrame, roles: Mapping[str, Role],

@@ -91,10 +91,11 @@ def tfevents(corrupt_record: int | None = None) -> bytes:
 # ---------------------------------------------------------------------------- files
 
 
-def _deep_json(depth: int) -> bytes:
+def _deep_json(depth: int, loss: str = "0.5") -> bytes:
+    """A trainer_state.json whose one record holds a list nested `depth` levels."""
     inner = "[" * depth + "1" + "]" * depth
-    return ('{"log_history": [{"epoch": 1.0, "step": 10, "loss": 0.5, "deep": ' + inner
-            + '}], "global_step": 10}').encode()
+    return ('{"log_history": [{"epoch": 1.0, "step": 10, "loss": ' + loss + ', "deep": '
+            + inner + '}], "global_step": 10}').encode()
 
 
 def files() -> dict[str, bytes]:
@@ -156,6 +157,8 @@ def files() -> dict[str, bytes]:
         "csv/run-.-tag-step.csv": _lines("Wall time,Step,Value", "1.0,0,2.0", "2.0,1,1.5"),
         # ---- JSON family (run once a JSON reader is registered)
         "json/deep/trainer_state.json": _deep_json(1000),
+        # a bare NaN sends the parser to the standard library, which has a depth limit
+        "json/deeper/trainer_state.json": _deep_json(100_000, loss="NaN"),
         "json/deep_array.json": b"[" * 1000 + b"]" * 1000,
         "json/truncated_jsonl/metrics.json": ("\n".join(detectron)[:-12]).encode(),
         "json/infinity/history.json": b'{"loss": [1.0, Infinity, 0.5], '

@@ -27,8 +27,8 @@ import pytest
 
 import bad_corpus
 from curvedoc import readers
-from curvedoc.errors import printable
-from curvedoc.load import load
+from curvedoc.render.safe import printable
+from curvedoc.loader import load
 
 CORPUS = bad_corpus.CORPUS
 CASES: dict[str, dict[str, Any]] = json.loads((CORPUS / "expected.json").read_text())["cases"]

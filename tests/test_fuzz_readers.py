@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from curvedoc import readers
 from curvedoc.cli import main
 from curvedoc.errors import CurvedocError
-from curvedoc.load import Loaded, load
+from curvedoc.loader import Loaded, load
 from curvedoc.source import Source
 from curvedoc.table import build
 

@@ -60,8 +60,8 @@ def read_delimited(source: Source) -> pd.DataFrame:
     """
     names, sep, body = _header(source)
     options: dict[str, Any] = dict(
-        sep=sep, skipinitialspace=True, engine="c", low_memory=False, header=0,
-        index_col=False, on_bad_lines="warn", keep_default_na=False, na_values=[""])
+        sep=sep, engine="c", header=0, index_col=False, on_bad_lines="warn",
+        keep_default_na=False, na_values=[""])
     if sep == ";" and _DECIMAL_COMMA.search(body):
         options["decimal"] = ","
     source.check_size()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from curvedoc import readers
-from curvedoc.errors import CurvedocError, printable
+from curvedoc.errors import CurvedocError
 from curvedoc.source import Source, default_max_bytes
 from curvedoc.table import ColumnOverrides, CurveTable, RawRun, build, join_on_x
 
@@ -49,6 +49,7 @@ def load(
     overrides: ColumnOverrides | None = None,
     overrides_for: Callable[[str], ColumnOverrides] | None = None,
     max_bytes: int | None | Literal["default"] = "default",
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Loaded:
     """Read every run under `paths` (`-` is standard input).
 
@@ -56,6 +57,8 @@ def load(
     column mappings (from the config file), `overrides` applies to every file.
     `max_bytes` caps what is read whole into memory (None: no cap; by default
     `CURVEDOC_MAX_BYTES` or 1 GiB, see docs/limits.md).
+    `progress(done, total, name)` is called before each file (or group of files) is read
+    and once at the end, so a caller can show a progress bar; loading stays silent.
     """
     result = Loaded()
     forced = readers.get_reader(format) if format else None
@@ -81,11 +84,13 @@ def load(
         groups.setdefault(key, []).append((reader, source))
     for folder, any_log in found.items():
         if not any_log:
-            result.errors.append(LoadError(printable(folder), "no training log found in this "
+            result.errors.append(LoadError(folder, "no training log found in this "
                                            "directory (see `curvedoc formats`)"))
 
-    for key in order:
+    for done, key in enumerate(order):
         members = groups[key]
+        if progress:
+            progress(done, len(order), members[0][1].name)
         name = members[0][1].name if len(members) == 1 else _group_name(members)
         with _reported(result, name):
             try:
@@ -103,6 +108,8 @@ def load(
                     result.tables.extend(build(raw, merged))
                 finally:
                     result.warnings.extend(f"{raw.source}: {w}" for w in raw.warnings)
+    if progress:
+        progress(len(order), len(order), "")
     return result
 
 
@@ -149,13 +156,13 @@ def _group_name(members: list[tuple[readers.Reader, Source]]) -> str:
     if not paths:
         return members[0][1].name
     common = os.path.commonpath([str(p) for p in paths])
-    return printable(common) if common else members[0][1].name
+    return common if common else members[0][1].name
 
 
 def _message(exc: CurvedocError) -> str:
     """The error without its leading source name, which `LoadError.source` holds."""
     text = str(exc)
-    prefix = f"{printable(exc.source)}: " if exc.source else ""
+    prefix = f"{exc.source}: " if exc.source else ""
     return text[len(prefix):] if prefix and text.startswith(prefix) else text
 
 
@@ -172,7 +179,7 @@ def _expand(paths: Iterable[str], result: Loaded, limit: int | None,
     user named it); each directory is noted in `folders`.  Problems with a path itself
     go to `result.errors`."""
     for given in paths:
-        with _reported(result, printable(given)):
+        with _reported(result, given):
             if given == "-":
                 yield Source.from_stdin(limit), None
                 continue
@@ -201,7 +208,7 @@ def _walk(root: Path, result: Loaded) -> Iterator[Path]:
     as opening a pipe nobody writes to would wait forever."""
 
     def unreadable(exc: OSError) -> None:
-        where = printable(exc.filename or str(root))
+        where = str(exc.filename or root)
         result.errors.append(LoadError(where, f"cannot read directory: {exc.strerror or exc}"))
 
     seen: set[tuple[int, int]] = set()
