@@ -13,8 +13,8 @@ taken against the curve's own noise:
   slope (how much did it rise?), both insensitive to outliers;
 * :func:`swings` splits a smoothed curve into rises and falls larger than a threshold;
 * :func:`curve` reads one role of a table as finite arrays, reducing long step-level
-  series with :func:`downsample`, which keeps each bucket's extremes so minima, maxima
-  and abrupt steps survive.
+  series with :func:`downsample` (bucket medians, with the logged minimum and maximum
+  kept, so noise averages out while the best point and abrupt steps survive).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from curvedoc.table import CurveTable
 
 __all__ = [
-    "Curve", "Trend", "aligned", "curve", "default_window", "downsample", "noise",
+    "Curve", "Score", "Trend", "aligned", "curve", "default_window", "downsample", "improvement",
+    "noise",
     "noise_after", "quality", "segment_level", "smooth", "swings", "trend",
 ]
 
@@ -53,8 +54,12 @@ class Curve:
         return int(np.searchsorted(self.x, x, side="left"))
 
 
-def curve(table: CurveTable, role: str) -> Curve | None:
-    """The primary column of `role` with NaN and inf dropped, or None when there is none."""
+def curve(table: CurveTable, role: str, *, reduce: bool = True) -> Curve | None:
+    """The primary column of `role` with NaN and inf dropped, or None when there is none.
+
+    Series longer than `MAX_POINTS` (step-level logs) are reduced with :func:`downsample`
+    unless `reduce` is false (a learning-rate schedule has no noise to average away).
+    """
     column = table.column(role)
     if column is None:
         return None
@@ -64,22 +69,67 @@ def curve(table: CurveTable, role: str) -> Curve | None:
     keep = np.isfinite(x) & np.isfinite(y)
     if not keep.any():
         return None
-    x, y = downsample(x[keep], y[keep], MAX_POINTS)
+    x, y = x[keep], y[keep]
+    if reduce:
+        x, y = downsample(x, y, MAX_POINTS)
     return Curve(column, x, y)
 
 
-def quality(table: CurveTable) -> tuple[Curve, float] | None:
-    """The validation score to set against the validation loss, and its sign.
+@dataclass(frozen=True)
+class Score:
+    """A validation score to set against the validation loss.
 
-    Accuracy first, else another higher-is-better metric (mAP, F1), else a lower-is-better
-    one (WER, MAE); `sign` is -1 for the last, so `sign * y` always rises as the model
-    improves.
+    `sign * curve.y` rises as the model improves; `perfect` is the best possible value
+    when the scale has one (1 or 100 for an accuracy or a 0-1 metric, 0 for an error
+    rate), so an improvement can be measured against the room left for it.
     """
+
+    curve: Curve
+    sign: float
+    perfect: float | None
+
+    def headroom(self, level: float) -> float:
+        """How far `level` is from perfect (from zero when the scale has no top)."""
+        return abs(self.perfect - level) if self.perfect is not None else abs(level)
+
+
+def quality(table: CurveTable) -> Score | None:
+    """Accuracy, else another higher-is-better metric (mAP, F1), else a lower-is-better
+    one (WER, MAE): the score that says whether more predictions are right."""
     for role, sign in (("val_acc", 1.0), ("val_metric", 1.0), ("val_error", -1.0)):
         found = curve(table, role)
-        if found is not None:
-            return found, sign
+        if found is None:
+            continue
+        top = float(np.max(np.abs(found.y)))
+        if sign < 0:
+            perfect: float | None = 0.0
+        elif top <= 1.0:
+            perfect = 1.0
+        else:
+            perfect = 100.0 if role == "val_acc" and top <= 100.0 else None
+        return Score(found, sign, perfect)
     return None
+
+
+def improvement(score: Score, x0: float, x1: float, *, alpha: float, noise_k: float,
+                min_gain: float) -> tuple[float, float] | None:
+    """The score's smoothed level at x0 and x1 when it improved over [x0, x1] clearly:
+    a Mann-Kendall trend (p < `alpha`), a Theil-Sen change above `noise_k` times its noise,
+    and a gain of at least `min_gain` of the room it had left.  None otherwise."""
+    found = score.curve
+    inside = (found.x >= x0) & (found.x <= x1)
+    if inside.sum() < 3:
+        return None
+    sx, sy = found.x[inside], found.y[inside]
+    better = trend(sx, score.sign * sy)
+    if better.p_up >= alpha:
+        return None
+    if better.change(sx) <= noise_k * noise_after(found.y, int(np.argmax(inside))):
+        return None
+    level = smooth(found.x, found.y)[inside]
+    if score.sign * float(level[-1] - level[0]) < min_gain * score.headroom(float(level[0])):
+        return None
+    return float(level[0]), float(level[-1])
 
 
 def aligned(a: Curve, b: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -89,25 +139,25 @@ def aligned(a: Curve, b: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
-    """At most about `max_points` points: per bucket the first, last, lowest and highest.
+    """At most about `max_points` points: the median of each of equal buckets, placed at
+    the bucket's middle x (a logged x), plus the series' minimum and maximum as logged.
 
-    This is the M4 reduction used for plotting: because each bucket keeps its extremes
-    in their original order, the global minimum and maximum and every abrupt step (a
-    bucket's high before its low) are still there after the reduction.
+    Medians average the step-to-step noise away without being pulled by spikes; a level
+    change (a learning-rate step) stays where it was, to within one bucket; the lowest
+    and highest logged values (the best checkpoint, the worst spike) survive as they are.
     """
     n = len(x)
     if n <= max_points:
         return x, y
-    buckets = max(1, max_points // 4)
-    edges = np.linspace(0, n, buckets + 1).astype(int)
-    keep: list[int] = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        if hi <= lo:
-            continue
-        part = y[lo:hi]
-        keep.extend((lo, hi - 1, lo + int(np.argmin(part)), lo + int(np.argmax(part))))
-    rows = np.unique(keep)
-    return x[rows], y[rows]
+    edges = np.linspace(0, n, max_points - 1).astype(int)
+    rows = [(lo + hi) // 2 for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
+    values = [float(np.median(y[lo:hi])) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
+    for extreme in (int(np.argmin(y)), int(np.argmax(y))):
+        if extreme not in rows:
+            rows.append(extreme)
+            values.append(float(y[extreme]))
+    order = np.argsort(rows, kind="stable")
+    return x[np.asarray(rows)[order]], np.asarray(values)[order]
 
 
 def noise(y: np.ndarray) -> float:
@@ -124,9 +174,11 @@ def noise(y: np.ndarray) -> float:
     return 1.4826 * mad / math.sqrt(6.0)
 
 
-def noise_after(y: np.ndarray, start: int, points: int = 8) -> float:
-    """The noise from `start` on (at least the last `points` points): early training is
-    often far noisier than the part of the curve a detector is judging."""
+def noise_after(y: np.ndarray, start: int) -> float:
+    """The noise from `start` on, over at least the last third of the curve (and at least
+    8 points): early training is often far noisier than the part a detector judges, but
+    a handful of points gives too rough an estimate (it comes out low as often as not)."""
+    points = max(8, len(y) // 3)
     return noise(y[max(0, min(start, len(y) - points)):])
 
 

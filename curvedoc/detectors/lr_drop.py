@@ -17,7 +17,16 @@ import numpy as np
 
 from curvedoc.detectors import Detector, Option
 from curvedoc.detectors._format import at, num, pct
-from curvedoc.detectors._stats import Curve, curve, noise, quality, segment_level, smooth, trend
+from curvedoc.detectors._stats import (
+    Curve,
+    Score,
+    curve,
+    noise,
+    quality,
+    segment_level,
+    smooth,
+    trend,
+)
 from curvedoc.findings import Finding, Severity
 from curvedoc.table import CurveTable
 
@@ -87,7 +96,7 @@ OPTIONS = {
     "step_ratio": Option(5.0, "Inferred drops: the one-point fall of training loss must be "
                               "this many times the largest move in the `window` points "
                               "before it."),
-    "min_step": Option(0.05, "Inferred drops: training loss must settle at least this "
+    "min_step": Option(0.1, "Inferred drops: training loss must settle at least this "
                              "fraction lower after the step."),
 }
 
@@ -102,7 +111,7 @@ class _Drop:
 
 
 def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
-    lr = curve(table, "lr")
+    lr = curve(table, "lr", reduce=False)
     if lr is not None:
         if len(lr) < options["min_points"]:
             return []
@@ -165,8 +174,8 @@ def _inferred_drops(train: Curve, options: Mapping[str, float]) -> list[_Drop]:
     """Abrupt, lasting steps down in training loss: the staircase of a learning-rate drop.
 
     At point i the one-point fall must be `step_ratio` times the largest move over the
-    `window` points before it and beyond the local noise (the loss had levelled off at
-    the old rate); each of the next `window` falls must be at most half of it (the loss
+    `window` points before it (the loss had levelled off at the old rate) and `noise_k`
+    times the local noise of one-point moves; each of the next `window` falls must be at most half of it (the loss
     levels off again, unlike the breakthrough early in training where falls keep
     coming); and the median level after must sit `min_step` below the median before.
     """
@@ -178,7 +187,7 @@ def _inferred_drops(train: Curve, options: Mapping[str, float]) -> list[_Drop]:
         fall = falls[i - 1]
         before = np.abs(falls[i - 1 - w:i - 1])
         local = noise(y[max(0, i - 3 * w):i]) * np.sqrt(2.0)
-        if fall <= options["step_ratio"] * max(float(before.max()), options["noise_k"] * local):
+        if fall <= options["step_ratio"] * before.max() or fall <= options["noise_k"] * local:
             continue
         if falls[i:i + w].max() > fall / 2:
             continue
@@ -200,12 +209,12 @@ class _Move:
     turned_up: bool | None = None
 
 
-def _response(val: Curve | None, score: tuple[Curve, float] | None, x: float,
+def _response(val: Curve | None, score: Score | None, x: float,
               previous: float | None, following: float | None,
               options: Mapping[str, float]) -> dict[str, Any]:
     """How validation moved right after the drop at `x`, within [previous, following)."""
     loss = _moved(val, 1.0, x, previous, following, options) if val else None
-    better = _moved(score[0], -score[1], x, previous, following, options) if score else None
+    better = _moved(score.curve, -score.sign, x, previous, following, options) if score else None
     out: dict[str, Any] = {"response": "unknown"}
     verdicts = [m.verdict for m in (loss, better) if m is not None]
     if verdicts:
@@ -216,7 +225,7 @@ def _response(val: Curve | None, score: tuple[Curve, float] | None, x: float,
             out.update({f"{prefix}_before": move.before, f"{prefix}_after": move.after,
                         f"{prefix}_change": move.after - move.before})
     if better is not None and score is not None:
-        out["score_metric"] = score[0].column
+        out["score_metric"] = score.curve.column
     lead = next((m for m in (loss, better) if m is not None and m.verdict == out["response"]),
                 None)
     out["described"] = "val_loss" if lead is loss else "score"

@@ -20,8 +20,10 @@ from curvedoc.detectors import Detector, Option
 from curvedoc.detectors._format import at, num, pct
 from curvedoc.detectors._stats import (
     Curve,
+    Score,
     aligned,
     curve,
+    improvement,
     noise,
     noise_after,
     quality,
@@ -90,6 +92,9 @@ OPTIONS = {
     "alpha": Option(0.05, "Mann-Kendall p-value below which the rise counts as persistent."),
     "min_epochs": Option(3, "The rise must span at least this many logged points after "
                             "the minimum."),
+    "min_gain": Option(0.05, "A rise during which the validation score improves by this "
+                             "fraction of the room it had left (and beyond noise) is left "
+                             "to loss-acc-divergence."),
 }
 
 
@@ -195,7 +200,7 @@ def _train_change(train: Curve, x0: float, x1: float) -> float | None:
     return change if change < -noise(ty) else None
 
 
-def _score_improves(score: tuple[Curve, float], x: np.ndarray, start: int, cross: int,
+def _score_improves(score: Score, x: np.ndarray, start: int, cross: int,
                     options: Mapping[str, float]) -> bool:
     """Whether the validation score (accuracy, mAP, WER...) clearly improved in the first
     part of the rise: then it is `loss-acc-divergence`, not overfitting.
@@ -205,14 +210,8 @@ def _score_improves(score: tuple[Curve, float], x: np.ndarray, start: int, cross
     (after a learning-rate drop, say) does not hide the overfitting that came first.
     """
     stop = min(len(x) - 1, start + 2 * max(int(options["min_epochs"]), cross - start))
-    found, sign = score
-    inside = (found.x >= x[start]) & (found.x <= x[stop])
-    if inside.sum() < 3:
-        return False
-    sx, sy = found.x[inside], sign * found.y[inside]
-    rise = trend(sx, sy)
-    return (rise.p_up < options["alpha"]
-            and rise.change(sx) > options["noise_k"] * noise_after(found.y, int(np.argmax(inside))))
+    return improvement(score, x[start], x[stop], alpha=options["alpha"],
+                       noise_k=options["noise_k"], min_gain=options["min_gain"]) is not None
 
 
 def _finding(table: CurveTable, val: _Val, train: Curve | None, start: int, low: int,
