@@ -26,7 +26,8 @@ DOC = """\
 A span where training loss is higher than validation loss by more than the noise of
 the gap and more than `min_gap` of the validation loss, for at least `min_span` logged
 points.  The finding gives the mean and the largest gap, and whether the gap remains
-after shifting the training curve by half an epoch (`persists_after_shift`).
+after shifting the training curve by half an epoch (`persists_after_shift`: at least
+half of it is left, at `min_share` of the points).
 
 The severity is info: on its own this is usually expected behaviour, not a bug.  It is
 worth a look when the gap is large, persists after the shift, and the model has no
@@ -102,9 +103,11 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
         if b - a + 1 < options["min_span"] or np.mean(gap[a:b + 1] > 0) < options["min_share"]:
             continue
         part = slice(a, b + 1)
-        # after the shift, the same test on the same points
+        # after the shift, the same test on the same points, and at least half the gap
+        # left (medians: the first epoch's lag is often far larger than the rest)
+        left = max(np.median(gap[part]) / 2, options["min_gap"] * np.median(np.abs(v[part])))
         persists = bool(np.mean(shifted[part] > 0) >= options["min_share"]
-                        and np.mean(shifted[part]) > options["min_gap"] * np.mean(np.abs(v[part])))
+                        and np.median(shifted[part]) > left)
         end = None if b == len(x) - 1 else float(x[b])
         findings.append(_finding(table, train.column, x, gap, v, a, b, end, persists))
     return findings
@@ -126,13 +129,18 @@ def _runs(mask: np.ndarray, bridge: np.ndarray) -> list[tuple[int, int]]:
 
 def _shifted_gap(tx: np.ndarray, ty: np.ndarray, x: np.ndarray, v: np.ndarray) -> np.ndarray:
     """The gap with each training value moved back half an interval (to the middle of the
-    epoch it averages over) and read off at the validation points by interpolation.
+    epoch it averages over) and read off at the validation points.
 
-    Where the training loss falls fast, this compares validation loss with the
-    training loss of the same moment, removing the averaging lag.
+    Where the training loss falls fast this compares validation loss with the training
+    loss of the same moment, removing the averaging lag.  Positive losses are
+    interpolated in log space: a falling loss curve is close to exponential, and a
+    straight line between two epoch averages would overestimate the loss in between.
     """
     spacing = np.diff(tx, prepend=tx[0] - (tx[1] - tx[0] if len(tx) > 1 else 1.0))
-    return np.interp(x, tx - spacing / 2, ty) - v
+    centres = tx - spacing / 2
+    if np.all(ty > 0):
+        return np.exp(np.interp(x, centres, np.log(ty))) - v
+    return np.interp(x, centres, ty) - v
 
 
 def _finding(table: CurveTable, column: str, x: np.ndarray, gap: np.ndarray, v: np.ndarray,
@@ -173,8 +181,9 @@ def _seen(f: Finding) -> str:
 def _advice(f: Finding) -> list[str]:
     d = f.details
     if not d["persists_after_shift"]:
-        return ["Nothing to fix: training loss is averaged over each epoch while the model "
-                "improves, validation loss is measured at its end."]
+        return [f"Nothing to fix: the {num(d['mean_gap'])} gap comes from averaging the "
+                f"training loss over each epoch while the model improves; validation loss is "
+                f"measured at the epoch's end."]
     return [
         "Check that validation runs with model.eval() (dropout off, batch norm on running "
         "statistics) and training with model.train().",
