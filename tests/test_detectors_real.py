@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from curvedoc.diagnose import diagnose_table
+from curvedoc.engine import diagnose_table
 from curvedoc.findings import Finding
-from curvedoc.load import load
+from curvedoc.loader import load
 
 
 def findings(real_logs: Path, pattern: str, run: int = 0) -> dict[str, list[Finding]]:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from synthetic import flat_wobbly, healthy, seed_run, table
 
-from curvedoc.diagnose import diagnose_table
+from curvedoc.engine import diagnose_table
 from curvedoc.findings import Finding
 
 
