@@ -4,6 +4,7 @@ skipped, so these checks switch on as formats land."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,15 +15,22 @@ from curvedoc.loader import load
 
 
 def findings(real_logs: Path, pattern: str, run: int = 0) -> dict[str, list[Finding]]:
+    """Findings by code; x positions are counted from the run's first x (0), since logs
+    without an epoch column (Keras history JSON) are numbered from 1 by their reader
+    while SOURCES.md counts from 0."""
     paths = sorted(str(p) for p in real_logs.glob(pattern))
     if not paths:
         pytest.skip(f"{pattern} is not in the corpus")
     loaded = load(paths)
     if loaded.errors or len(loaded.tables) <= run:
         pytest.skip(f"{pattern} does not load on this branch")
+    table = loaded.tables[run]
+    first = float(table.x[0])
     found: dict[str, list[Finding]] = {}
-    for finding in diagnose_table(loaded.tables[run]):
-        found.setdefault(finding.code, []).append(finding)
+    for finding in diagnose_table(table):
+        found.setdefault(finding.code, []).append(replace(
+            finding, start=finding.start - first,
+            end=None if finding.end is None else finding.end - first))
     return found
 
 
