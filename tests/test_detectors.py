@@ -225,7 +225,7 @@ def test_codes_are_unique_and_kebab_case() -> None:
 
 @pytest.mark.parametrize("detector", all_detectors(), ids=lambda d: d.code)
 def test_doc_has_every_section_in_order_and_options_are_documented(detector) -> None:
-    headings = re.findall(r"^## +(.+?)\s*$", detector.doc, flags=re.M)
+    headings = re.findall(r"^## +(.+?)\s*$", detector.doc, flags=re.MULTILINE)
     assert headings == list(SECTIONS)
     assert all(detector.section(title) for title in SECTIONS)
     assert detector.summary and detector.options

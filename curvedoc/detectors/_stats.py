@@ -11,7 +11,10 @@ taken against the curve's own noise:
   turning point is not shifted later as with an exponential moving average;
 * :func:`trend` combines Mann-Kendall (is the rise persistent?) with the Theil-Sen
   slope (how much did it rise?), both insensitive to outliers;
-* :func:`swings` splits a smoothed curve into rises and falls larger than a threshold;
+* :func:`swings` splits a smoothed curve into rises and falls larger than a threshold,
+  and :func:`onset` finds where a rising curve started to rise;
+* :func:`quality` picks the validation score (accuracy, mAP, WER) and
+  :func:`improvement` says whether it clearly improved over a span;
 * :func:`curve` reads one role of a table as finite arrays, reducing long step-level
   series with :func:`downsample` (bucket medians, with the logged minimum and maximum
   kept, so noise averages out while the best point and abrupt steps survive).
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,9 +33,8 @@ if TYPE_CHECKING:
     from curvedoc.table import CurveTable
 
 __all__ = [
-    "Curve", "Score", "Trend", "aligned", "curve", "default_window", "downsample", "improvement",
-    "noise",
-    "noise_after", "quality", "segment_level", "smooth", "swings", "trend",
+    "Curve", "Score", "Trend", "aligned", "curve", "default_window", "downsample",
+    "improvement", "noise", "noise_after", "onset", "quality", "smooth", "swings", "trend",
 ]
 
 #: Longer series are reduced to about this many points before any statistics.
@@ -149,9 +152,10 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarra
     n = len(x)
     if n <= max_points:
         return x, y
-    edges = np.linspace(0, n, max_points - 1).astype(int)
-    rows = [(lo + hi) // 2 for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
-    values = [float(np.median(y[lo:hi])) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
+    buckets = [(lo, hi) for lo, hi in pairwise(np.linspace(0, n, max_points - 1).astype(int))
+               if hi > lo]
+    rows = [(lo + hi) // 2 for lo, hi in buckets]
+    values = [float(np.median(y[lo:hi])) for lo, hi in buckets]
     for extreme in (int(np.argmin(y)), int(np.argmax(y))):
         if extreme not in rows:
             rows.append(extreme)
@@ -261,6 +265,26 @@ def trend(x: np.ndarray, y: np.ndarray) -> Trend:
     return Trend(slope, p_up, 1.0 - p_up)
 
 
+def onset(x: np.ndarray, y: np.ndarray, candidates: int = 200) -> float:
+    """Where a curve that ends rising started to rise: the corner of the best "flat, then
+    straight up" fit, y = a + c*max(0, x - k), by least squares over candidate corners
+    k (at most `candidates` of the x values).  The flat piece absorbs everything before
+    the corner, so earlier moves (a fast first epoch) do not drag the corner to the start
+    unless the rise really began there.
+    """
+    inner = x[:-2]
+    if len(inner) > candidates:
+        inner = inner[np.linspace(0, len(inner) - 1, candidates).astype(int)]
+    best, corner = float("inf"), float(x[0])
+    for k in inner:
+        design = np.column_stack([np.ones_like(x), np.maximum(0.0, x - k)])
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        sse = float(((design @ coef - y) ** 2).sum())
+        if coef[1] > 0 and sse < best:
+            best, corner = sse, float(k)
+    return corner
+
+
 def swings(s: np.ndarray, threshold: float) -> list[tuple[int, int, int]]:
     """Rises (+1) and falls (-1) of a smoothed curve that exceed `threshold`.
 
@@ -294,10 +318,3 @@ def swings(s: np.ndarray, threshold: float) -> list[tuple[int, int, int]]:
             pivot, direction, extreme = extreme, -direction, i
     found.append((pivot, extreme, direction))
     return found
-
-
-def segment_level(y: np.ndarray, head: bool, points: int = 3) -> float:
-    """A robust level for the start (`head`) or the end of a short segment: the median of
-    its first or last few points."""
-    part = y[:points] if head else y[-points:]
-    return float(np.median(part))

@@ -163,13 +163,13 @@ def _seen(f: Finding) -> str:
 def _advice(f: Finding) -> list[str]:
     d = f.details
     return [
-        f"Select checkpoints and early-stop on {d['score_metric']}, not on {f.metric}: "
-        f"by {f.metric} you would stop at {at(d['axis'], f.start)}, although "
-        f"{d['score_metric']} improved by {num(abs(d['score_change']))} after it.",
-        "If you need calibrated probabilities, add label smoothing (e.g. 0.1) or fit a "
-        "temperature on the validation set after training.",
-        "Inspect the most confident wrong validation predictions: they are often "
-        "mislabelled or ambiguous examples.",
+        (f"Select checkpoints and early-stop on {d['score_metric']}, not on {f.metric}: "
+         f"by {f.metric} you would stop at {at(d['axis'], f.start)}, although "
+         f"{d['score_metric']} improved by {num(abs(d['score_change']))} after it."),
+        ("If you need calibrated probabilities, add label smoothing (e.g. 0.1) or fit a "
+         "temperature on the validation set after training."),
+        ("Inspect the most confident wrong validation predictions: they are often "
+         "mislabelled or ambiguous examples."),
     ]
 
 

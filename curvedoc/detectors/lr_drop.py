@@ -23,7 +23,6 @@ from curvedoc.detectors._stats import (
     curve,
     noise,
     quality,
-    segment_level,
     smooth,
     trend,
 )
@@ -74,11 +73,14 @@ by something else: data, capacity, labels).
   Lightning has `LearningRateMonitor`) so the schedule is read, not guessed.
 
 ## Example
-`lr-drop` at epoch 120: learning rate 0.02 -> 0.004; val loss improved 0.447 -> 0.402
-for 4 epochs, then rose again.  details: `lr_before` 0.02, `lr_after` 0.004,
-`inferred` false, `response` "improved", `improvement_epochs` 4, `turned_up` true,
-`val_loss_before` 0.447, `val_loss_after` 0.402, `val_loss_change` -0.045,
-`score_metric` "val_acc", `score_before` 0.894, `score_after` 0.913, `score_change` 0.019.
+`lr-drop` at epoch 120: "learning rate dropped 0.02 -> 0.004 at epoch 120; val loss
+improved (0.444 -> 0.4061) for 4 epochs, then turned back".  details: `lr_before` 0.02,
+`lr_after` 0.004, `inferred` false, `response` "improved", `improvement_epochs` 4,
+`best_x` 123, `turned_up` true, `val_loss_before` 0.444, `val_loss_after` 0.4061,
+`val_loss_change` -0.038, `score_metric` "val_accuracy", `score_before` 0.885,
+`score_after` 0.924, `score_change` 0.039, `described` "val_loss" (the curve the
+message names).  An inferred drop has `lr_before`/`lr_after` null and
+`train_loss_before`/`train_loss_after` instead.
 """
 
 OPTIONS = {
@@ -175,7 +177,8 @@ def _inferred_drops(train: Curve, options: Mapping[str, float]) -> list[_Drop]:
 
     At point i the one-point fall must be `step_ratio` times the largest move over the
     `window` points before it (the loss had levelled off at the old rate) and `noise_k`
-    times the local noise of one-point moves; each of the next `window` falls must be at most half of it (the loss
+    times the spread of one-point moves within 3 `window` points on either side; each of
+    the next `window` falls must be at most half of it (the loss
     levels off again, unlike the breakthrough early in training where falls keep
     coming); and the median level after must sit `min_step` below the median before.
     """
@@ -186,7 +189,8 @@ def _inferred_drops(train: Curve, options: Mapping[str, float]) -> list[_Drop]:
     for i in range(w + 1, len(y) - 1):
         fall = falls[i - 1]
         before = np.abs(falls[i - 1 - w:i - 1])
-        local = noise(y[max(0, i - 3 * w):i]) * np.sqrt(2.0)
+        moves = np.r_[falls[max(0, i - 1 - 3 * w):i - 1], falls[i:i + 3 * w]]
+        local = 1.4826 * float(np.median(np.abs(moves - np.median(moves))))
         if fall <= options["step_ratio"] * before.max() or fall <= options["noise_k"] * local:
             continue
         if falls[i:i + w].max() > fall / 2:
@@ -206,6 +210,7 @@ class _Move:
     before: float
     after: float  # the best level reached before the next drop, when improved
     improvement_epochs: int | None = None
+    best_x: float | None = None
     turned_up: bool | None = None
 
 
@@ -231,6 +236,7 @@ def _response(val: Curve | None, score: Score | None, x: float,
     out["described"] = "val_loss" if lead is loss else "score"
     if lead is not None and lead.verdict == "improved":
         out["improvement_epochs"] = lead.improvement_epochs
+        out["best_x"] = lead.best_x
         out["turned_up"] = lead.turned_up
     return out
 
@@ -246,8 +252,7 @@ def _moved(c: Curve, worse: float, x: float, previous: float | None, following: 
     pre, post = c.y[first:j], c.y[j:min(hi, j + w)]
     if len(pre) == 0 or len(post) == 0:
         return None
-    before = segment_level(pre, head=False, points=w)
-    after = segment_level(post, head=True, points=w)
+    before, after = float(np.median(pre)), float(np.median(post))
     history = slice(max(lo, j - 3 * w), j)
     verdict = _verdict(worse * pre, worse * post, [c.y[history], c.y[j:min(hi, j + 3 * w)]],
                        c.y[max(0, j - 3 * w):j + 3 * w], options)
@@ -259,11 +264,12 @@ def _moved(c: Curve, worse: float, x: float, previous: float | None, following: 
     level = -worse * smooth(segment_x, segment, 3)  # higher is better
     best = int(np.argmax(level))
     tail_x, tail = segment_x[best:], -worse * segment[best:]
-    threshold = options["noise_k"] * noise(segment) / np.sqrt(2.0)
-    turned_up = bool(len(tail) >= 3
-                     and level[best] - level[-1] > max(threshold, options["min_change"] * abs(before))
+    threshold = max(options["noise_k"] * noise(segment) / np.sqrt(2.0),
+                    options["min_change"] * abs(before))
+    turned_up = bool(len(tail) >= 3 and level[best] - level[-1] > threshold
                      and trend(tail_x, tail).p_down < options["alpha"])
-    return _Move("improved", before, float(-worse * level[best]), best + 1, turned_up)
+    return _Move("improved", before, float(-worse * level[best]), best + 1,
+                 float(segment_x[best]), turned_up)
 
 
 def _verdict(pre: np.ndarray, post: np.ndarray, sides: list[np.ndarray], nearby: np.ndarray,
@@ -294,9 +300,10 @@ def _verdict(pre: np.ndarray, post: np.ndarray, sides: list[np.ndarray], nearby:
 def _message(d: dict[str, Any], x: float) -> str:
     where = at(d["axis"], x)
     if d["inferred"]:
-        head = (f"train loss stepped down {pct(1 - d['train_loss_after'] / d['train_loss_before'])} "
-                f"at {where} ({num(d['train_loss_before'])} -> {num(d['train_loss_after'])}), "
-                f"most likely a learning-rate drop (no lr column)")
+        before, after = d["train_loss_before"], d["train_loss_after"]
+        head = (f"train loss stepped down {pct(1 - after / before)} at {where} "
+                f"({num(before)} -> {num(after)}), most likely a learning-rate drop "
+                f"(no lr column)")
     else:
         head = f"learning rate dropped {num(d['lr_before'])} -> {num(d['lr_after'])} at {where}"
     response = d["response"]
@@ -311,7 +318,7 @@ def _message(d: dict[str, Any], x: float) -> str:
         return f"{head}; {name} got worse ({moved})"
     text = f"{head}; {name} improved ({moved})"
     if d["turned_up"]:
-        text += f" for {d['improvement_epochs']} points, then turned back"
+        text += f" for {d['improvement_epochs']} {d['axis']}s, then turned back"
     return text
 
 
@@ -332,27 +339,28 @@ def _seen(f: Finding) -> str:
         text += (f" {d['score_metric']} was {num(d['score_before'])} before and "
                  f"{num(d['score_after'])} after.")
     if d.get("turned_up"):
-        text += (f" The improvement lasted {d['improvement_epochs']} logged points; then "
-                 f"validation turned back the other way before the next drop.")
+        text += (f" The improvement lasted {d['improvement_epochs']} logged {d['axis']}s, "
+                 f"to {at(d['axis'], d['best_x'])}; then validation turned back the other "
+                 f"way before the next drop.")
     return text
 
 
 def _advice(f: Finding) -> list[str]:
     d = f.details
-    best = f.start
     response = d["response"]
     tips: list[str] = []
     if response == "improved" and d.get("turned_up"):
-        tips.append(f"The drop helped for {d['improvement_epochs']} points, then the model "
-                    f"resumed overfitting: keep the best checkpoint after {at(d['axis'], best)} "
-                    f"and stop training sooner after this drop, or regularise more so the "
-                    f"smaller rate does not simply memorise the training set.")
+        tips.append(f"The drop helped for {d['improvement_epochs']} {d['axis']}s, then the "
+                    f"model resumed overfitting: keep the checkpoint from "
+                    f"{at(d['axis'], d['best_x'])} and stop training sooner after this drop, "
+                    f"or regularise more so the smaller rate does not simply memorise the "
+                    f"training set.")
     elif response == "improved":
         tips.append("The drop helped: if validation was flat for many points before it, "
                     "drop earlier (ReduceLROnPlateau, or an earlier milestone) or use a "
                     "cosine schedule.")
     elif response == "none":
-        tips.append(f"The drop at {at(d['axis'], best)} changed nothing visible: the run had "
+        tips.append(f"The drop at {at(d['axis'], f.start)} changed nothing visible: the run had "
                     "converged at the old rate; stop earlier, or change the data, model or "
                     "regularisation rather than the schedule.")
     elif response == "worsened":

@@ -26,6 +26,7 @@ from curvedoc.detectors._stats import (
     improvement,
     noise,
     noise_after,
+    onset,
     quality,
     smooth,
     trend,
@@ -262,22 +263,18 @@ def _finding(table: CurveTable, val: _Val, train: Curve | None, start: int, low:
 
 def _gap(val: _Val, train: Curve | None, x0: float, x1: float) -> dict[str, float | None]:
     """Generalisation gap (val minus train, in loss form) at the minimum and the end, and
-    where it began to widen: the last point where the smoothed gap was within noise of
-    its smallest value."""
+    where it began to widen (the corner of the best flat-then-rising fit)."""
     if train is None:
         return {}
     gx, gt, gv = aligned(train, val.curve)
     upto = gx <= x1
-    if upto.sum() < 3:
+    if upto.sum() < 5:
         return {}
     gx, gap = gx[upto], (gv - gt)[upto]
-    sg = smooth(gx, gap)
-    low = int(np.argmin(sg))
-    widening = int(np.flatnonzero(sg <= sg[low] + noise(gap))[-1])
     return {
         "gap_at_best": float(np.interp(x0, gx, gap)),
         "gap_at_end": float(gap[-1]),
-        "gap_widening_from": float(gx[widening]),
+        "gap_widening_from": onset(gx, smooth(gx, gap)),
     }
 
 
@@ -307,15 +304,16 @@ def _seen(f: Finding) -> str:
 def _advice(f: Finding) -> list[str]:
     d = f.details
     patience = max(int(d["patience"]), 2)
+    best = at(d["axis"], d["best_x"])
     return [
-        f"Keep the checkpoint from {at(d['axis'], d['best_x'])} ({f.metric} {num(d['best_value'])}).",
-        f"Use early stopping on {f.metric} with patience {patience} and restore the best "
-        f"weights: this run needed {d['patience']} logged points after the best one to show "
-        f"the change clearly.",
-        "Regularise more: raise weight decay, add dropout or stronger augmentation, or "
-        "try label smoothing; a smaller model or more data also help.",
-        f"Before settling on the checkpoint from {at(d['axis'], d['best_x'])}, compare your target metric "
-        f"there with later checkpoints: loss and accuracy can disagree.",
+        f"Keep the checkpoint from {best} ({f.metric} {num(d['best_value'])}).",
+        (f"Use early stopping on {f.metric} with patience {patience} and restore the best "
+         f"weights: this run needed {d['patience']} logged points after the best one to "
+         f"show the change clearly."),
+        ("Regularise more: raise weight decay, add dropout or stronger augmentation, or "
+         "try label smoothing; a smaller model or more data also help."),
+        (f"Before settling on the checkpoint from {best}, compare your target metric there "
+         f"with later checkpoints: loss and accuracy can disagree."),
     ]
 
 

@@ -168,7 +168,7 @@ def _finding(table: CurveTable, column: str, x: np.ndarray, gap: np.ndarray, v: 
 
 def _seen(f: Finding) -> str:
     d = f.details
-    text = (f"{f.metric} was above val loss {span(d['axis'], f.start, f.end)} "
+    text = (f"Training loss ({f.metric}) was above val loss {span(d['axis'], f.start, f.end)} "
             f"({d['points']} points), by {num(d['mean_gap'])} on average and {num(d['max_gap'])} "
             f"at most (at {at(d['axis'], d['max_gap_x'])}).")
     if d["persists_after_shift"]:
@@ -181,17 +181,17 @@ def _seen(f: Finding) -> str:
 def _advice(f: Finding) -> list[str]:
     d = f.details
     if not d["persists_after_shift"]:
-        return [f"Nothing to fix: the {num(d['mean_gap'])} gap comes from averaging the "
-                f"training loss over each epoch while the model improves; validation loss is "
-                f"measured at the epoch's end."]
+        return [(f"Nothing to fix: the {num(d['mean_gap'])} gap comes from averaging the "
+                 f"training loss over each epoch while the model improves; validation loss "
+                 f"is measured at the epoch's end.")]
     return [
-        "Check that validation runs with model.eval() (dropout off, batch norm on running "
-        "statistics) and training with model.train().",
-        f"Evaluate the training set in evaluation mode, without augmentation: if that loss "
-        f"is below val loss, the {num(d['mean_gap'])} gap comes from dropout, augmentation "
-        f"or a regularisation term in the training loss, and is expected.",
-        "If none of these explains it, look for duplicates between the training and "
-        "validation sets and check how the split was made.",
+        ("Check that validation runs with model.eval() (dropout off, batch norm on running "
+         "statistics) and training with model.train()."),
+        (f"Evaluate the training set in evaluation mode, without augmentation: if that loss "
+         f"is below val loss, the {num(d['mean_gap'])} gap comes from dropout, augmentation "
+         f"or a regularisation term in the training loss, and is expected."),
+        ("If none of these explains it, look for duplicates between the training and "
+         "validation sets and check how the split was made."),
     ]
 
 
