@@ -10,7 +10,7 @@ stays flat is ordinary overfitting, not this.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,7 +29,10 @@ from curvedoc.detectors._stats import (
     trend,
 )
 from curvedoc.findings import Finding, Severity
-from curvedoc.table import CurveTable
+
+if TYPE_CHECKING:
+    from curvedoc.table import CurveTable
+
 
 CODE = "loss-acc-divergence"
 

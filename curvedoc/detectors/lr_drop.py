@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,7 +27,10 @@ from curvedoc.detectors._stats import (
     trend,
 )
 from curvedoc.findings import Finding, Severity
-from curvedoc.table import CurveTable
+
+if TYPE_CHECKING:
+    from curvedoc.table import CurveTable
+
 
 CODE = "lr-drop"
 

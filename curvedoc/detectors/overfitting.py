@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,7 +32,10 @@ from curvedoc.detectors._stats import (
     trend,
 )
 from curvedoc.findings import Finding, Severity
-from curvedoc.table import CurveTable
+
+if TYPE_CHECKING:
+    from curvedoc.table import CurveTable
+
 
 CODE = "overfitting"
 

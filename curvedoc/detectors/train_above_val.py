@@ -9,7 +9,7 @@ average over the epoch, validation loss is measured at its end).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,7 +17,10 @@ from curvedoc.detectors import Detector, Option
 from curvedoc.detectors._format import at, num, pct, span
 from curvedoc.detectors._stats import aligned, curve, noise, smooth
 from curvedoc.findings import Finding, Severity
-from curvedoc.table import CurveTable
+
+if TYPE_CHECKING:
+    from curvedoc.table import CurveTable
+
 
 CODE = "train-above-val"
 
