@@ -244,6 +244,7 @@ def test_size_limit_from_option_environment_and_stdin(tmp_path: Path, cli: Calla
     assert too_big.code == 2
     the_line(too_big.out + too_big.err, str(log), ["more than the 1 KiB curvedoc reads"])
     assert cli("diagnose", "--max-size", "none", str(log)).code == 0
+    assert cli("check", "--max-size", "1K", str(log)).code == 2
     monkeypatch.setenv("CURVEDOC_MAX_BYTES", "1k")
     assert cli("diagnose", str(log)).code == 2
     assert cli("diagnose", "--max-size", "2M", str(log)).code == 0
