@@ -25,6 +25,8 @@ __all__ = ["LoadError", "Loaded", "load"]
 
 #: In a directory, a file must look at least this much like a log to be read.
 _DIRECTORY_CONFIDENCE = 0.5
+#: Warnings shown per file (and per run in it); the rest are counted.
+_MAX_WARNINGS = 10
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def load(
                 raws = _read_group(members)
             finally:
                 for _, source in members:
-                    result.warnings.extend(f"{source.name}: {w}" for w in source.warnings)
+                    _warn(result, source.name, source.warnings)
             for raw in raws:
                 specific = overrides_for(raw.source) if overrides_for else ColumnOverrides()
                 merged = ColumnOverrides(
@@ -107,10 +109,19 @@ def load(
                 try:
                     result.tables.extend(build(raw, merged))
                 finally:
-                    result.warnings.extend(f"{raw.source}: {w}" for w in raw.warnings)
+                    _warn(result, raw.source, raw.warnings)
     if progress:
         progress(len(order), len(order), "")
     return result
+
+
+def _warn(result: Loaded, name: str, warnings: list[str]) -> None:
+    """Add a file's warnings, the first few of them: a broken file with thousands of
+    columns must not flood the terminal."""
+    result.warnings.extend(f"{name}: {w}" for w in warnings[:_MAX_WARNINGS])
+    if len(warnings) > _MAX_WARNINGS:
+        result.warnings.append(f"{name}: {len(warnings) - _MAX_WARNINGS} more warnings "
+                               "like these")
 
 
 @contextmanager

@@ -235,26 +235,37 @@ def join_on_x(runs: Sequence[RawRun], name: str | None = None) -> RawRun:
 
 
 def unique_names(names: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Column names made unique (`loss`, `loss.1`), with a warning for each renamed one:
-    two columns of one name are a logger bug or a hand edit, and which one holds the
-    curve cannot be known.  Readers whose format allows duplicates call this too, so
+    """Column names made unique (`loss`, `loss.1`), with a warning for each name that
+    repeats: two columns of one name are a logger bug or a hand edit, and which one holds
+    the curve cannot be known.  Readers whose format allows duplicates call this too, so
     that they never work on a frame with two columns of one label."""
     taken = set(names)
-    seen: set[str] = set()
+    last: dict[str, int] = {}  # name -> the number of its latest copy
+    renamed: dict[str, list[str]] = {}
     unique: list[str] = []
-    warnings: list[str] = []
     for name in names:
-        if name in seen:
-            number = 1
+        if name in last:
+            number = last[name] + 1
             while f"{name}.{number}" in taken:
                 number += 1
+            last[name] = number
             new = f"{name}.{number}"
             taken.add(new)
+            renamed.setdefault(name, []).append(new)
+            unique.append(new)
+        else:
+            last[name] = 0
+            unique.append(name)
+    warnings = []
+    for name, copies in renamed.items():
+        if len(copies) == 1:
             warnings.append(f"duplicate column name {name!r}: the later one is read as "
-                            f"{new!r}")
-            name = new
-        seen.add(name)
-        unique.append(name)
+                            f"{copies[0]!r}")
+        else:
+            shown = [repr(c) for c in copies]
+            shown = shown if len(shown) <= 3 else [*shown[:2], "...", shown[-1]]
+            warnings.append(f"column name {name!r} appears {len(copies) + 1} times: the later "
+                            f"ones are read as {', '.join(shown)}")
     return unique, warnings
 
 

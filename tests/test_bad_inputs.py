@@ -132,6 +132,21 @@ def test_odd_file_names_stay_on_one_line(name: str, tmp_path: Path,
         assert "[bold]run[red].csv" in error
 
 
+def test_warnings_do_not_flood(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    wide = tmp_path / "wide.csv"
+    columns = [f"val_loss_{i}" for i in range(50)]
+    wide.write_text(",".join(["epoch", *columns, "loss", "loss", "loss"]) + "\n"
+                    + "0," + ",".join(["x"] * 50) + ",1,1,1\n"
+                    + "1," + ",".join(["0.5"] * 50) + ",1,1,1\n")
+    result = cli("diagnose", str(wide))
+    assert result.code == 0
+    lines = result.err.splitlines()
+    assert len(lines) == 12, lines
+    assert lines[0] == (f"curvedoc: warning: {wide}: column name 'loss' appears 3 times: "
+                        "the later ones are read as 'loss.1', 'loss.2'")
+    assert lines[-1] == f"curvedoc: warning: {wide}: 40 more warnings like these"
+
+
 def test_missing_path_and_device(cli: Callable[..., Any], tmp_path: Path) -> None:
     result = cli("diagnose", str(tmp_path / "nope.csv"), "/dev/null")
     assert result.code == 2
@@ -255,6 +270,20 @@ def test_size_limit_from_option_environment_and_stdin(tmp_path: Path, cli: Calla
     assert bad_setting.code == 2
     assert bad_setting.err.strip() == ("curvedoc: error: CURVEDOC_MAX_BYTES: not a size: 'lots' "
                                        "(use e.g. 512M, 2G, 1000000 or none)")
+
+
+def test_several_gigabytes_are_refused_without_being_read(tmp_path: Path,
+                                                          cli: Callable[..., Any]) -> None:
+    huge = tmp_path / "training.log"
+    with huge.open("wb") as fh:
+        fh.write(GOOD.encode())
+        fh.truncate(3 * 1024**3)  # sparse: takes no disk space
+    started = time.monotonic()
+    result = cli("diagnose", str(huge))
+    assert time.monotonic() - started < 10
+    assert result.code == 2
+    the_line(result.out + result.err, str(huge),
+             ["the file is 3 GiB, more than the 1 GiB curvedoc reads into memory"])
 
 
 def test_a_million_columns_fail_fast(tmp_path: Path, cli: Callable[..., Any]) -> None:
