@@ -27,8 +27,8 @@ import pytest
 
 import bad_corpus
 from curvedoc import readers
-from curvedoc.render.safe import printable
 from curvedoc.loader import load
+from curvedoc.render.safe import printable
 
 CORPUS = bad_corpus.CORPUS
 CASES: dict[str, dict[str, Any]] = json.loads((CORPUS / "expected.json").read_text())["cases"]
@@ -340,9 +340,9 @@ def test_nothing_is_written(tmp_path: Path, cli: Callable[..., Any],
         return {str(p): p.stat().st_mtime_ns for p in sorted(logs.rglob("*"))}
 
     before = listing()
-    for args in ([], ["--format", "json"]):
-        cli("diagnose", *args, str(logs))
-        cli("diagnose", *args, *map(str, sorted(logs.rglob("*.csv"))))
+    for command, args in (("diagnose", []), ("diagnose", ["--format", "json"]), ("check", [])):
+        cli(command, *args, str(logs))
+        cli(command, *args, *map(str, sorted(logs.rglob("*.csv"))))
     assert listing() == before
     assert list(cwd.iterdir()) == []
 
