@@ -18,9 +18,9 @@ from curvedoc.readers import Confidence, Reader
 from curvedoc.source import HEAD_BYTES, Source
 from curvedoc.table import MAX_COLUMNS, RawRun, unique_names
 
-__all__ = ["LOG_SUFFIXES", "TB_EXPORT_COLUMNS", "axis_columns", "delimited_reader", "header_cells", "read_delimited",
-           "tensorboard_export", "tensorboard_export_group",
-           "suffix"]
+__all__ = ["LOG_SUFFIXES", "TB_EXPORT_COLUMNS", "axis_columns", "delimited_reader",
+           "header_cells", "read_delimited", "suffix", "tensorboard_export",
+           "tensorboard_export_group"]
 
 LOG_SUFFIXES = {".csv", ".tsv", ".log", ".txt", ".json", ".jsonl", ".ndjson"}
 
