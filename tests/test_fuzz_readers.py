@@ -12,13 +12,20 @@ rows, duplicate names, enormous and tiny floats) in UTF-8, UTF-8 with BOM, UTF-1
 Latin-1, cut at a random byte; JSON documents and JSON lines; and the checked-in
 corpus (`tests/data/bad/`) cut short or with bytes changed.
 
-CI runs `CURVEDOC_FUZZ_EXAMPLES` (default 25) examples per reader and input kind, about
-half a minute in all.  The long run by hand:
+CI runs `CURVEDOC_FUZZ_EXAMPLES` (default 30) examples per reader and input kind, about
+20 s for twelve readers.  The long run by hand, 10,000 examples per reader (2,500 for
+each of the four input kinds) and 10,000 through the CLI:
 
-    CURVEDOC_FUZZ_EXAMPLES=10000 python3 -m pytest tests/test_fuzz_readers.py -p no:cacheprovider
+    CURVEDOC_FUZZ_EXAMPLES=2500 python3 -m pytest tests/test_fuzz_readers.py
 
-Last long run (10,000 examples per reader and input kind, 6 readers: keras-csv,
-lightning-csv, ultralytics, wandb-csv, tensorboard-csv, plain-csv): see RESULT below.
+Last long run (2026-11-22, commit 587e7d2; readers tensorboard-csv, wandb-csv,
+ultralytics, lightning-csv, keras-csv, hf-trainer-state, tensorboard-json, jsonl,
+keras-history, plain-json, text-log, plain-csv): 52 passed, 130,000 examples, no
+failure, 34 minutes of CPU on two busy cores.  What the shorter runs before it found,
+now fixed: two columns named `Unnamed: 0` crashed the reader's clean-up of Ultralytics'
+trailing comma (duplicate names are now renamed while reading); a header of thousands
+of identical names took seconds per file (renaming was quadratic, with a warning per
+column; now linear, one warning per name, at most ten warnings per file).
 """
 
 from __future__ import annotations
