@@ -12,7 +12,8 @@ import fake_detectors
 import report_data
 from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Finding, Severity
-from curvedoc.render.text import TextOptions, best, render
+from curvedoc.ranking import best
+from curvedoc.render.text import TextOptions, render
 
 ANSI = re.compile(r"\x1b\[")
 

@@ -6,12 +6,16 @@ annotations can never disagree about how many findings there were or where they 
 
 from __future__ import annotations
 
+import os
 from collections import Counter
+from collections.abc import Sequence
 
 from curvedoc.engine import Report
 from curvedoc.findings import Finding, Severity, x_value
+from curvedoc.render.safe import printable
+from curvedoc.table import CurveTable
 
-__all__ = ["SEVERITIES", "count_line", "plural", "span"]
+__all__ = ["SEVERITIES", "count_line", "plural", "short_labels", "span"]
 
 #: Most severe first, the order every summary lists them in.
 SEVERITIES = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
@@ -51,3 +55,21 @@ def count_line(report: Report) -> str:
              else f"{with_findings} of {plural(runs, 'run', 'runs')}")
     return (f"Found {plural(len(findings), 'finding', 'findings')} ({breakdown}) "
             f"in {where}{unread}.")
+
+
+def short_labels(tables: Sequence[CurveTable]) -> tuple[str, list[str]]:
+    """The folder all sources share, and for each run the fewest trailing parts of its path
+    that tell it from the others (file names, unless two runs are `metrics.csv`)."""
+    sources = [t.source for t in tables]
+    try:
+        common = os.path.commonpath(sources) if len(set(sources)) > 1 else ""
+    except ValueError:  # mixed absolute and relative paths, or stdin
+        common = ""
+    parts = [(os.path.relpath(s, common) if common and s != common else s).split(os.sep)
+             for s in sources]
+    for keep in range(1, max(len(p) for p in parts) + 1):
+        paths = [os.sep.join(p[-keep:]) for p in parts]
+        if len(set(paths)) == len(set(sources)):
+            break
+    labels = [printable(f"{path} [{t.run}]" if t.run else path) for path, t in zip(paths, tables)]
+    return common, labels

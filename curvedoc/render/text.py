@@ -27,23 +27,23 @@ from rich.text import Text
 from curvedoc.detectors import get_detector
 from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Finding, x_value
+from curvedoc.ranking import best, ranked
 from curvedoc.render import palette
 from curvedoc.render.safe import printable
+from curvedoc.render.summary import short_labels
 from curvedoc.roles import Kind, Split
 from curvedoc.table import CurveTable
 
 if TYPE_CHECKING:
     from curvedoc.render.plot import Panel
 
-__all__ = ["TextOptions", "best", "render"]
+__all__ = ["TextOptions", "render", "run_report", "summary"]
 
 #: From this width on, plots go two abreast.
 WIDE = 150
 #: Prose wider than this is hard to read, however wide the terminal.
 TEXT_WIDTH = 110
 
-#: The validation metric a run is judged by, in order of preference.
-_MAIN_METRICS = ("val_loss", "val_acc", "val_metric", "val_error")
 _KIND_ORDER = (Kind.LOSS, Kind.ACC, Kind.METRIC, Kind.ERROR, Kind.LR, Kind.LOSS_PART, Kind.OTHER)
 _SPLIT_ORDER = (Split.TRAIN, Split.VAL, Split.TEST, None)
 
@@ -53,14 +53,6 @@ class TextOptions:
     plot: bool = False
     log_y: bool = False
     summary_only: bool = False
-
-
-@dataclass(frozen=True)
-class Best:
-    column: str
-    x: float
-    value: float
-    last: float
 
 
 def render(report: Report, console: Console, options: TextOptions = TextOptions()) -> None:
@@ -109,19 +101,6 @@ def run_report(run: RunReport, options: TextOptions) -> RenderableType:
 
 
 # --------------------------------------------------------------------------- header
-
-
-def best(table: CurveTable) -> Best | None:
-    """The best point of the main validation metric (val loss, else accuracy, else another
-    validation score), or None when the log has no validation."""
-    for role in _MAIN_METRICS:
-        series = table.series(role)
-        if series is None:
-            continue
-        higher = table.metrics[str(series.name)].role.higher_is_better
-        x = series.idxmax() if higher else series.idxmin()
-        return Best(str(series.name), float(x), float(series[x]), float(series.iloc[-1]))
-    return None
 
 
 def _header(table: CurveTable) -> RenderableType:
@@ -324,24 +303,28 @@ def _span(finding: Finding, x_name: str, word: bool = True) -> str:
 
 
 def summary(runs: Sequence[RunReport]) -> RenderableType:
-    """One row per run: its length, its best point, its findings by code."""
-    common, labels = _short_labels([run.table for run in runs])
+    """One row per run, best first (see :mod:`curvedoc.ranking`): its rank, length, best
+    point and findings by code."""
+    common, labels = short_labels([run.table for run in runs])
     title = f"{len(runs)} run{'s' if len(runs) != 1 else ''}" + (f" in {common}" if common else "")
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    table.add_column("#", justify="right", no_wrap=True)
     table.add_column("run", overflow="fold", min_width=min(max(map(len, labels)), 24))
     table.add_column("length", no_wrap=True)
     table.add_column("best val", no_wrap=True)
     table.add_column("findings", min_width=14)
-    for run, label in zip(runs, labels):
+    order = ranked(list(zip(runs, labels)), lambda pair: pair[0].table)
+    for place, (run, label) in enumerate(order, start=1):
         top = best(run.table)
         where = Text("—") if top is None else Text.assemble(
-            (_short_metric(run.table, top.column), "dim"), f" {_num(top.value)} @ {_x(top.x)}")
-        table.add_row(Text(label), f"{run.table.points} {run.table.x_name}s", where,
+            (short_metric(run.table, top.column), "dim"), f" {_num(top.value)} @ {_x(top.x)}")
+        table.add_row("—" if top is None else str(place), Text(label),
+                      f"{run.table.points} {run.table.x_name}s", where,
                       _findings_by_code(run.findings))
     return Group(Text(printable(title), style="bold"), table)
 
 
-def _short_metric(table: CurveTable, column: str) -> str:
+def short_metric(table: CurveTable, column: str) -> str:
     """"loss" or "acc" for the usual validation metrics, the column name for the rest."""
     role = table.metrics[column].role
     return role.kind.value if role.kind in (Kind.LOSS, Kind.ACC) else printable(column)
@@ -356,24 +339,6 @@ def _findings_by_code(findings: Sequence[Finding]) -> Text:
                     style=f"color({palette.SEVERITY[_worst(group).severity]})")
         text.append(" @ " + ", ".join(_x(f.start) for _, f in group), style="dim")
     return text or Text("none", style="green")
-
-
-def _short_labels(tables: Sequence[CurveTable]) -> tuple[str, list[str]]:
-    """The folder all sources share, and for each run the fewest trailing parts of its path
-    that tell it from the others (file names, unless two runs are `metrics.csv`)."""
-    sources = [t.source for t in tables]
-    try:
-        common = os.path.commonpath(sources) if len(set(sources)) > 1 else ""
-    except ValueError:  # mixed absolute and relative paths, or stdin
-        common = ""
-    parts = [(os.path.relpath(s, common) if common and s != common else s).split(os.sep)
-             for s in sources]
-    for keep in range(1, max(len(p) for p in parts) + 1):
-        paths = [os.sep.join(p[-keep:]) for p in parts]
-        if len(set(paths)) == len(set(sources)):
-            break
-    labels = [printable(f"{path} [{t.run}]" if t.run else path) for path, t in zip(paths, tables)]
-    return common, labels
 
 
 def _x(value: float) -> str:
