@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ from curvedoc.commands._shared import (
     diagnose_paths,
     exit_code,
     finish,
+    loading_bar,
     settings,
     write_output,
 )
@@ -51,7 +51,7 @@ def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: 
     check_fail_on(fail_on)
     check_color(display.color)
     config = settings(config_file, ignore)
-    with _progress(display.color) as progress:
+    with loading_bar(display.color) as progress:
         report = diagnose_paths(paths, config, log_format=log_format,
                                 overrides=ColumnOverrides(x=x, roles=dict(roles)),
                                 progress=progress)
@@ -61,15 +61,6 @@ def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: 
         print(f"curvedoc: warning: {printable(warning)}", file=sys.stderr)
     _text(report, display, output)
     return exit_code(report, fail_on)
-
-
-def _progress(color: str) -> AbstractContextManager[Callable[[int, int, str], None] | None]:
-    """A progress bar on stderr when it is a terminal (rich is not even imported else)."""
-    if not sys.stderr.isatty():
-        return nullcontext(None)
-    from curvedoc.render.progress import loading_progress
-
-    return loading_progress(make_console(color, stderr=True))
 
 
 def _text(report: Report, display: Display, output: str | None) -> None:

@@ -37,7 +37,8 @@ from curvedoc.table import CurveTable
 if TYPE_CHECKING:
     from curvedoc.render.plot import Panel
 
-__all__ = ["TextOptions", "render", "run_report", "summary"]
+__all__ = ["Plots", "TextOptions", "num", "render", "run_report", "short_metric", "summary",
+           "x_text"]
 
 #: From this width on, plots go two abreast.
 WIDE = 150
@@ -85,7 +86,7 @@ def run_report(run: RunReport, options: TextOptions) -> RenderableType:
 
         shown = panels(table, findings, log_y=options.log_y)
         if shown:
-            parts += [Text(), _Plots(shown)]
+            parts += [Text(), Plots(shown)]
             if findings:
                 parts.append(_marks_legend(findings, table.x_name))
     parts.append(Text())
@@ -117,10 +118,10 @@ def _header(table: CurveTable) -> RenderableType:
         grid.add_row("best", Text("no validation metric in this log", style="yellow"))
     else:
         line = Text()
-        line.append(f"{printable(top.column)} {_num(top.value)}", style="bold")
+        line.append(f"{printable(top.column)} {num(top.value)}", style="bold")
         line.append(f" at {table.x_name} ")
-        line.append(_x(top.x), style="bold")
-        line.append(f"   (last {_num(top.last)} at {table.x_name} {_x(table.x[-1])})", style="dim")
+        line.append(x_text(top.x), style="bold")
+        line.append(f"   (last {num(top.last)} at {table.x_name} {x_text(table.x[-1])})", style="dim")
         grid.add_row("best", line)
     for note in table.notes:
         grid.add_row("note", Text(printable(note)))
@@ -131,7 +132,7 @@ def _header(table: CurveTable) -> RenderableType:
 
 
 def _extent(table: CurveTable) -> str:
-    first, last = _x(table.x[0]), _x(table.x[-1])
+    first, last = x_text(table.x[0]), x_text(table.x[-1])
     if table.x_name == "epoch":
         text = f"{table.points} epochs ({first}–{last})"
     else:
@@ -166,7 +167,7 @@ def _columns(table: CurveTable) -> RenderableType:
 
 
 @dataclass(frozen=True)
-class _Plots:
+class Plots:
     """The panels one under another, or two abreast on a wide terminal."""
 
     panels: Sequence[Panel]
@@ -286,13 +287,13 @@ def _severity(finding: Finding) -> Text:
 
 
 def _span(finding: Finding, x_name: str, word: bool = True) -> str:
-    start = _x(finding.start)
+    start = x_text(finding.start)
     if finding.end is None:
         text = f"{start}–end"
     elif finding.end == finding.start:
         text = start
     else:
-        text = f"{start}–{_x(finding.end)}"
+        text = f"{start}–{x_text(finding.end)}"
     if not word:
         return text
     plural = "s" if finding.end != finding.start else ""
@@ -317,7 +318,7 @@ def summary(runs: Sequence[RunReport]) -> RenderableType:
     for place, (run, label) in enumerate(order, start=1):
         top = best(run.table)
         where = Text("—") if top is None else Text.assemble(
-            (short_metric(run.table, top.column), "dim"), f" {_num(top.value)} @ {_x(top.x)}")
+            (short_metric(run.table, top.column), "dim"), f" {num(top.value)} @ {x_text(top.x)}")
         table.add_row("—" if top is None else str(place), Text(label),
                       f"{run.table.points} {run.table.x_name}s", where,
                       _findings_by_code(run.findings))
@@ -337,13 +338,13 @@ def _findings_by_code(findings: Sequence[Finding]) -> Text:
             text.append("\n")
         text.append(printable(group[0][1].code),
                     style=f"color({palette.SEVERITY[_worst(group).severity]})")
-        text.append(" @ " + ", ".join(_x(f.start) for _, f in group), style="dim")
+        text.append(" @ " + ", ".join(x_text(f.start) for _, f in group), style="dim")
     return text or Text("none", style="green")
 
 
-def _x(value: float) -> str:
+def x_text(value: float) -> str:
     return str(x_value(value))
 
 
-def _num(value: float) -> str:
+def num(value: float) -> str:
     return f"{value:.4g}"
