@@ -164,6 +164,32 @@ def compare(
 
 
 @app.command()
+def watch(
+    path: Annotated[str, typer.Argument(
+        help="The log (or folder of logs) being written; it may not exist yet.",
+        show_default=False)],
+    interval: Annotated[float, typer.Option(
+        "--interval", help="Seconds between checks for changes.")] = 1.0,
+    idle: Annotated[float | None, typer.Option(
+        "--idle", help="Stop once the log has not changed for this many seconds "
+                       "(default: never; Ctrl-C stops).", show_default=False)] = None,
+    log_format: LogFormatOpt = None,
+    plot: PlotOpt = None,
+    color: ColorOpt = "auto",
+    log_y: LogYOpt = False,
+    config: ConfigOpt = None,
+    ignore: IgnoreOpt = None,
+) -> None:
+    """Follow a log while training writes it: redraw plots and findings as they change
+    (piped: print each new finding as a line)."""
+    from curvedoc.commands import watch as command
+
+    raise typer.Exit(command.run(path, interval=interval, idle=idle, log_format=log_format,
+                                 plot=plot, color=color, log_y=log_y, config_file=config,
+                                 ignore=ignore or ()))
+
+
+@app.command()
 def formats() -> None:
     """List the log formats curvedoc reads."""
     from curvedoc.commands import formats as command

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import zip_longest
 from typing import TYPE_CHECKING
 
@@ -51,9 +51,14 @@ _SPLIT_ORDER = (Split.TRAIN, Split.VAL, Split.TEST, None)
 
 @dataclass(frozen=True)
 class TextOptions:
+    """`explain=False` stops after the findings list (the live view of `watch`);
+    `plot_height` sets every panel's height (to fit a screen) instead of its own."""
+
     plot: bool = False
     log_y: bool = False
     summary_only: bool = False
+    explain: bool = True
+    plot_height: int | None = None
 
 
 def render(report: Report, console: Console, options: TextOptions = TextOptions()) -> None:
@@ -85,6 +90,8 @@ def run_report(run: RunReport, options: TextOptions) -> RenderableType:
         from curvedoc.render.panels import panels  # plotext: only when plotting
 
         shown = panels(table, findings, log_y=options.log_y)
+        if options.plot_height:
+            shown = [replace(panel, height=options.plot_height) for panel in shown]
         if shown:
             parts += [Text(), Plots(shown)]
             if findings:
@@ -93,7 +100,10 @@ def run_report(run: RunReport, options: TextOptions) -> RenderableType:
     if not findings:
         parts.append(Text("No findings.", style="green"))
         return Group(*parts, Text())
-    prose: list[RenderableType] = [_findings_table(findings, table.x_name), Text()]
+    listing = _findings_table(findings, table.x_name)
+    if not options.explain:
+        return Group(*parts, listing)
+    prose: list[RenderableType] = [listing, Text()]
     for explanation in _explanations(findings, table.x_name):
         prose += [explanation, Text()]
     prose.append(Text("`curvedoc explain CODE` prints the full documentation of a code.",
