@@ -25,12 +25,10 @@ handles, so an interrupt prints no traceback per worker.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
 __all__ = ["THRESHOLD", "idle_cpus", "ordered_map", "workers"]
@@ -70,6 +68,9 @@ def ordered_map(fn: Callable[[T], R], items: Sequence[T], *,
             or not sys.platform.startswith("linux") or idle_cpus() < 1:
         yield from map(fn, items)
         return
+    import multiprocessing  # 15 ms of imports, paid only when pooling
+    from concurrent.futures import ProcessPoolExecutor
+
     pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("fork"),
                                initializer=_worker_setup)
     try:

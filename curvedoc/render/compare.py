@@ -51,13 +51,14 @@ def key_numbers(entries: Sequence[Entry]) -> Table:
     """One row per run, in the order given; `#` is its rank (best val first).  Headers go
     on two lines, so that long run names keep the room in 80 columns."""
     x_names = {e.run.table.x_name for e in entries}
-    x_name = x_names.pop() if len(x_names) == 1 else "x"
+    x_name = x_names.pop() if len(x_names) == 1 else None  # None: epochs and steps mixed
+    length, at = (f"{x_name}s", f"best\n{x_name}") if x_name else ("points", "best\nat")
     kinds = {short_metric(e.run.table, e.best.column) for e in entries if e.best}
     kind = kinds.pop() if len(kinds) == 1 else None  # one kind: named once, in the header
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("run", overflow="fold", min_width=min(max(len(e.label) for e in entries), 24))
-    for header in (f"{x_name}s", f"best\n{x_name}", f"best val\n{kind or ''}".rstrip(),
+    for header in (length, at, f"best val\n{kind or ''}".rstrip(),
                    "final\ntrain loss", "final\nval loss"):
         table.add_column(header, justify="right", no_wrap=True)
     for e in entries:
