@@ -74,6 +74,9 @@ def diagnose(
     fail_on: Annotated[str | None, typer.Option(
         "--fail-on", help="Exit 1 when a finding is at least this severe: "
                           "info, warning, error or never (default: never).")] = None,
+    verify_checksums: Annotated[bool, typer.Option(
+        "--verify-checksums", help="Check every record's checksum in TensorBoard event "
+                                   "files (slower; damaged records are reported).")] = False,
 ) -> None:
     """Load training logs, find what happens in their curves, and explain it."""
     from curvedoc.commands import diagnose as command
@@ -84,7 +87,7 @@ def diagnose(
         ("val_acc", val_acc), ("lr", lr)) if column}
     raise typer.Exit(command.run(
         paths, output_format=out_format, log_format=in_format, x=x, roles=roles,
-        fail_on=fail_on or "never"))
+        fail_on=fail_on or "never", verify_checksums=verify_checksums))
 
 
 @app.command()

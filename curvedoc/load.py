@@ -44,11 +44,14 @@ def load(
     format: str | None = None,
     overrides: ColumnOverrides | None = None,
     overrides_for: Callable[[str], ColumnOverrides] | None = None,
+    verify_checksums: bool = False,
 ) -> Loaded:
     """Read every run under `paths` (`-` is standard input).
 
     `format` forces a reader instead of sniffing; `overrides_for(source)` gives per-file
     column mappings (from the config file), `overrides` applies to every file.
+    `verify_checksums` makes readers of formats with checksums (TensorBoard event files)
+    check every record.
     """
     result = Loaded()
     forced = readers.get_reader(format) if format else None
@@ -74,7 +77,7 @@ def load(
     for key in order:
         members = groups[key]
         try:
-            raws = _read_group(members)
+            raws = _read_group(members, verify_checksums)
             for raw in raws:
                 specific = overrides_for(raw.source) if overrides_for else ColumnOverrides()
                 merged = ColumnOverrides(
@@ -90,18 +93,20 @@ def load(
     return result
 
 
-def _read_group(members: list[tuple[readers.Reader, Source]]) -> list[RawRun]:
+def _read_group(members: list[tuple[readers.Reader, Source]], verify: bool) -> list[RawRun]:
     """Read the files of one group; runs of the same name across files are joined."""
     raws: list[RawRun] = []
     for reader, source in members:
-        raws.extend(reader.read(source))
+        read = reader.verify if verify and reader.verify else reader.read
+        raws.extend(read(source))
     if len(members) == 1:
         return raws
     by_name: dict[str | None, list[RawRun]] = {}
     for raw in raws:
         by_name.setdefault(raw.name, []).append(raw)
     name = _group_name(members)
-    return [join_on_x(runs, name) for runs in by_name.values()]
+    join = members[0][0].join or join_on_x
+    return [join(runs, name) for runs in by_name.values()]
 
 
 def _group_name(members: list[tuple[readers.Reader, Source]]) -> str:

@@ -17,10 +17,11 @@ FAIL_ON = ("info", "warning", "error", "never")
 
 
 def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: str | None,
-        roles: Mapping[str, str], fail_on: str) -> int:
+        roles: Mapping[str, str], fail_on: str, verify_checksums: bool = False) -> int:
     if fail_on not in FAIL_ON:
         raise CurvedocError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
-    loaded = load(paths, format=log_format, overrides=ColumnOverrides(x=x, roles=dict(roles)))
+    loaded = load(paths, format=log_format, overrides=ColumnOverrides(x=x, roles=dict(roles)),
+                  verify_checksums=verify_checksums)
     report = Report(
         runs=[RunReport(table, diagnose_table(table)) for table in loaded.tables],
         errors=loaded.errors,
