@@ -3,16 +3,16 @@
 Decoding a million Events one by one in Python takes seconds.  But the events of one tag
 are nearly always byte-for-byte alike apart from the wall time, the step and the value:
 
-    09 <wall f64> [10 <step varint>] 2a S 0a V 0a T <tag> <payload: 15 <f32>, or a tensor ...>
+    09 <wall f64> [10 <step varint>] 2a S 0a V 0a T <tag> <payload: 15 <f32>, or a tensor>
 
-So, for all records at once: check that fixed prefix (wall_time, step, a summary holding
-exactly one value whose tag comes first), decode the step varints with bit arithmetic,
-group the records by tag bytes and payload length, decode the first record of each group
-with the general decoder (`_event_proto`) and use it as a template: every record whose
-payload equals the template's apart from the value's bytes is read straight from the
-buffer.  Anything else (merged summaries, multi-byte lengths, odd encodings, records that
-differ from their template) goes through the general decoder, so the fast path changes
-speed, never results.
+So, for a chunk of records at a time (small enough for the CPU cache): check that prefix
+(wall_time, step, a summary holding one value whose tag comes first), decode the step
+varints with bit arithmetic, and key each record by its tag bytes and sizes.  The first
+record with a new key is decoded by the general decoder (`_event_proto`) and becomes the
+key's template: every record whose bytes from the tag length to the end equal the
+template's, apart from the value, is read straight from the buffer.  Anything else
+(merged summaries, multi-byte lengths, unusual encodings, records that differ from their
+template) goes through the general decoder, so the fast path changes speed, never results.
 """
 
 from __future__ import annotations
@@ -21,16 +21,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from curvedoc.readers._event_proto import DecodeError, Event, decode_event
+from curvedoc.readers._event_proto import DecodeError, Event, Scalar, decode_event
 from curvedoc.readers._tfrecord import Buffer, Records
 
 __all__ = ["Scalars", "scalars"]
 
+_CHUNK = 1 << 16
 _U = np.uint64
 _LOW7 = _U(0x7F7F7F7F7F7F7F7F)
 _HIGH = _U(0x8080808080808080)
-# Summary header "2a S 0a V 0a T" with S, V and T single-byte varints.
-_HEADER_MASK = _U(0x000080FF80FF80FF)
+# Summary header "2a S 0a V 0a T" with S, V and T single-byte varints: the mask keeps
+# all of it but T's low 7 bits.
+_HEADER_MASK_LENGTHS = _U(0x000080FFFFFFFFFF)
 _HEADER_WANT = _U(0x0000000A000A002A)
 _PRIME = _U(0x9E3779B97F4A7C15)
 _LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
@@ -48,142 +50,183 @@ class Scalars(NamedTuple):
     undecodable: int  # records that are not well-formed Events
 
 
-class _Template(NamedTuple):
-    tag: str
-    offset: int  # of the value within the payload
-    kind: str  # numpy dtype of the value's bytes
-    payload: bytes
+_Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def scalars(buf: Buffer, recs: Records) -> Scalars:
     """All scalar summaries in the records of `buf`."""
-    import pandas as pd
-
-    starts, lengths = recs.starts, recs.lengths
-    fast, step, tag_at, tag_len = _prefix(buf, starts, lengths)
-    idx = np.flatnonzero(fast)
-    step, tag_at, tag_len = step[idx], tag_at[idx], tag_len[idx]
-    payload_at = tag_at + tag_len
-    payload_len = starts[idx] + lengths[idx] - payload_at
-
-    words = _tag_words(buf, tag_at, tag_len)
-    key = (tag_len.astype(np.uint64) * _PRIME) ^ payload_len.astype(np.uint64)
-    for word in words:
-        key = (key ^ word) * _PRIME
-    codes, uniques = pd.factorize(key)
-    firsts = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
-    same = (tag_len == tag_len[firsts][codes]) & (payload_len == payload_len[firsts][codes])
-    for word in words:
-        same &= word == word[firsts][codes]
-
     python = _PythonDecoder(buf, recs)
-    reps = idx[firsts]
-    slow = np.flatnonzero(~fast)
-    python.decode(np.union1d(slow, reps), keep=slow)
-    templates = [python.template(int(r), int(payload_at[f]), int(payload_len[f]))
-                 for r, f in zip(reps, firsts)]
+    templates = _Templates(python)
+    parts: list[_Columns] = []
+    for lo in range(0, len(recs.starts), _CHUNK):
+        starts = recs.starts[lo:lo + _CHUNK]
+        ends = starts + recs.lengths[lo:lo + _CHUNK]
+        ok, step, regions, keys = _layout(buf, starts, ends)
+        fast, slow = np.flatnonzero(ok), np.flatnonzero(~ok)
+        key = keys[fast]
+        code = templates.find(key)
+        unknown = np.flatnonzero(code < 0)
+        new, first = np.unique(key[unknown], return_index=True)
+        reps = fast[unknown[first]]
+        python.decode(lo + np.union1d(slow, reps), keep=lo + slow)
+        for k, r in zip(new.tolist(), reps.tolist()):
+            templates.add(k, int(regions[r]), int(ends[r]), lo + r)
+        if len(unknown):
+            code[unknown] = templates.find(key[unknown])
+        good = templates.match(buf, regions[fast], ends[fast], code)
+        python.decode(lo + fast[~good])
+        rows, code = fast[good], code[good]
+        parts.append((lo + rows, step[rows], buf.view("<f8")[starts[rows] + 1],
+                      templates.tag[code], templates.values(buf, regions[rows], code)))
+    slow_columns = python.results()
+    record, step, wall, tag, value = _merge(parts, slow_columns)
+    # Number tags by first appearance in the file, so columns come out in log order: a
+    # tag first appears in a template's record or in a record decoded in Python.
+    first = np.full(len(python.tags), len(recs.starts), dtype=np.int64)
+    usable = templates.tag >= 0
+    np.minimum.at(first, templates.tag[usable], templates.record[usable])
+    np.minimum.at(first, slow_columns[3], slow_columns[0])
+    order = np.argsort(first, kind="stable")
+    renumber = np.empty_like(order)
+    renumber[order] = np.arange(len(order))
+    return Scalars(record, step, wall, renumber[tag], value,
+                   [python.tags[int(t)] for t in order], python.undecodable)
 
-    good = same & np.array([t is not None for t in templates], dtype=bool)[codes]
-    good &= _matches_template(buf, payload_at, codes, templates)
-    python.decode(idx[~good])
 
-    tag_ids = np.array([python.tag_id(t.tag) if t else -1 for t in templates], dtype=np.int64)
-    offsets = np.array([t.offset if t else 0 for t in templates], dtype=np.int64)
-    kinds = [t.kind if t else "" for t in templates]
-    values = np.empty(len(idx), dtype=np.float64)
-    for kind in set(kinds) - {""}:
-        sel = np.flatnonzero(good & np.array([k == kind for k in kinds], dtype=bool)[codes])
-        values[sel] = buf.view(kind)[payload_at[sel] + offsets[codes[sel]]]
-    wall = buf.view("<f8")[starts[idx] + 1]
-
-    good_idx = np.flatnonzero(good)
-    record, step, wall, tag, value = _merge(
-        (idx[good_idx], step[good_idx], wall[good_idx], tag_ids[codes[good_idx]],
-         values[good_idx]), python.results())
-    # Number tags by first appearance in the file, so columns come out in log order.
-    renumbered, seen = pd.factorize(tag)
-    return Scalars(record, step, wall, renumbered.astype(np.int64), value,
-                   [python.tags[int(t)] for t in seen], python.undecodable)
-
-
-_Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-
-
-def _merge(fast: _Columns, slow: _Columns) -> _Columns:
+def _merge(fast: list[_Columns], slow: _Columns) -> _Columns:
     """The fast path's and the general path's scalars together, in record order."""
-    if not len(slow[0]):
-        return fast
-    record = np.concatenate([fast[0], slow[0]])
-    order = np.argsort(record, kind="stable")
-    return tuple(np.concatenate([f, s])[order] for f, s in zip(fast, slow))  # type: ignore[return-value]
+    columns = [np.concatenate([part[i] for part in fast] + [slow[i]]) for i in range(5)]
+    if len(slow[0]):
+        order = np.argsort(columns[0], kind="stable")
+        columns = [c[order] for c in columns]
+    return columns[0], columns[1], columns[2], columns[3], columns[4]
 
 
-def _prefix(buf: Buffer, starts: np.ndarray,
-            lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Which events have the common layout; their step, tag offset and tag length."""
+def _layout(buf: Buffer, starts: np.ndarray,
+            ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Which events have the common layout; their step, where their template region
+    starts (the tag-length byte), and a key hashing that byte, the tag and the length."""
     u8, w64 = buf.u8, buf.view("<u8")
-    ends = starts + lengths
-    ok = (lengths >= 15) & (u8[starts] == 0x09)
-    has_step = u8[starts + 9] == 0x10
-    ok &= has_step | (u8[starts + 9] == 0x2A)
-    # The step varint, up to 8 bytes, from one 64-bit read: its last byte is the first
-    # one without the high bit; the 7-bit groups are then packed together in 3 steps.
+    lengths = ends - starts
+    first = u8[starts + 9]
+    has_step = first == 0x10
+    ok = (lengths >= 15) & (u8[starts] == 0x09) & (has_step | (first == 0x2A))
+    # The step varint, up to 8 bytes, from one 64-bit read: it ends at the first byte
+    # without the high bit; its 7-bit groups are then packed together in 3 steps.
     word = w64[starts + 10]
     stops = ~word & _HIGH
     ok &= ~has_step | (stops != 0)
     lowest = stops & (~stops + _U(1))
     v = word & ((lowest << _U(1)) - _U(1)) & _LOW7
-    v = (v & _U(0x007F007F007F007F)) | ((v & _U(0x7F007F007F007F00)) >> _U(1))
-    v = (v & _U(0x00003FFF00003FFF)) | ((v & _U(0x3FFF00003FFF0000)) >> _U(2))
-    v = (v & _U(0x000000000FFFFFFF)) | ((v & _U(0x0FFFFFFF00000000)) >> _U(4))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        varint_len = (np.log2(lowest.astype(np.float64)).astype(np.int64) + 1) // 8
+    v = (v & _U(0x007F007F007F007F)) | ((v >> _U(1)) & _U(0x3F803F803F803F80))
+    v = (v & _U(0x00003FFF00003FFF)) | ((v >> _U(2)) & _U(0x0FFFC0000FFFC000))
+    v = (v & _U(0x000000000FFFFFFF)) | ((v >> _U(4)) & _U(0x00FFFFFFF0000000))
+    # lowest = 0x80 << 8(k-1) for a k-byte varint: its float exponent gives k.
+    exponent = (lowest.astype(np.float64).view(np.uint64) >> _U(52)).astype(np.int64)
+    summary = starts + 9 + np.where(has_step, (exponent - 1022) >> 3, 0) + has_step
     step = np.where(has_step, v.astype(np.int64), 0)
-    summary = starts + 9 + np.where(has_step, 1 + varint_len, 0)
-    head = w64[np.where(ok, summary, 0)]
-    ok &= (head & _HEADER_MASK) == _HEADER_WANT
-    summary_len = ((head >> _U(8)) & _U(0xFF)).astype(np.int64)
-    value_len = ((head >> _U(24)) & _U(0xFF)).astype(np.int64)
+    head = w64[np.where(ok, summary, starts)]
+    # The summary runs to the end of the event and holds exactly one value.
+    size = (ends - summary - 2).astype(np.uint64)
+    want = _HEADER_WANT | (size << _U(8)) | ((size - _U(2)) << _U(24))
+    ok &= (head & _HEADER_MASK_LENGTHS) == want
     tag_len = ((head >> _U(40)) & _U(0xFF)).astype(np.int64)
-    ok &= (summary_len == ends - summary - 2) & (value_len == summary_len - 2)
-    ok &= (tag_len > 0) & (tag_len + 2 <= value_len)
-    return ok, step, summary + 6, tag_len
+    ok &= (tag_len > 0) & (tag_len + 4 <= size.astype(np.int64))
+    region = summary + 5
+    key = ((head >> _U(40)) * _PRIME) ^ (ends - region).astype(np.uint64)
+    # The tag's bytes as 64-bit words: the first masked to the tag, the others (for tags
+    # over 8 bytes) ending at or before the tag's end.
+    tag_at = region + 1
+    first_word = w64[np.where(ok, tag_at, starts)] & _LOW_BYTES[np.minimum(tag_len, 8)]
+    key = (key ^ first_word) * _PRIME
+    words = (tag_len + 7) // 8
+    for k in range(1, int(words[ok].max()) if ok.any() else 0):
+        word = w64[np.where(ok & (k < words), tag_at + np.minimum(8 * k, tag_len - 8), starts)]
+        key = np.where(k < words, (key ^ word) * _PRIME, key)
+    return ok, step, region, key
 
 
-def _tag_words(buf: Buffer, at: np.ndarray, length: np.ndarray) -> list[np.ndarray]:
-    """The tag bytes as 64-bit words that together cover every byte (the last word ends
-    at the tag's end, overlapping the one before); words past a short tag are zero."""
-    w64 = buf.view("<u8")
-    count = (length + 7) // 8
-    words = []
-    for k in range(int(count.max()) if len(count) else 0):
-        offset = np.minimum(8 * k, np.maximum(length - 8, 0))
-        word = w64[at + offset] & _LOW_BYTES[np.minimum(length, 8)]
-        words.append(np.where(k < count, word, _U(0)))
-    return words
+class _Templates:
+    """Per key: the tag, where the value sits in the region and how to read it, and the
+    region's bytes (as 64-bit words and masks that blank the value) to compare against."""
 
+    def __init__(self, python: _PythonDecoder) -> None:
+        self.python = python
+        self.keys = np.zeros(0, dtype=np.uint64)  # sorted
+        self.index = np.zeros(0, dtype=np.int64)  # key position -> template number
+        self.tag = np.zeros(0, dtype=np.int64)  # -1: not a template, use the general path
+        self.record = np.zeros(0, dtype=np.int64)  # the record each template came from
+        self.offset = np.zeros(0, dtype=np.int64)
+        self.size = np.zeros(0, dtype=np.int64)
+        self.kind: list[str] = []
+        self.regions: list[bytes] = []
+        self.masks = self.wants = np.zeros((0, 0), dtype=np.uint64)
 
-def _matches_template(buf: Buffer, payload_at: np.ndarray, codes: np.ndarray,
-                      templates: list[_Template | None]) -> np.ndarray:
-    """Whether each payload equals its group's template outside the value's bytes."""
-    w64 = buf.view("<u8")
-    longest = max((len(t.payload) for t in templates if t), default=0)
-    nwords = (longest + 7) // 8
-    masks = np.zeros((nwords, len(templates)), dtype=np.uint64)
-    wants = np.zeros((nwords, len(templates)), dtype=np.uint64)
-    for c, t in enumerate(templates):
-        if t is None:
-            continue
-        size = np.dtype(t.kind).itemsize
-        mask = bytearray(b"\xff" * len(t.payload) + bytes(8 * nwords - len(t.payload)))
-        mask[t.offset:t.offset + size] = bytes(size)
-        padded = t.payload + bytes(8 * nwords - len(t.payload))
-        masks[:, c] = np.frombuffer(bytes(mask), dtype="<u8")
-        wants[:, c] = np.frombuffer(padded, dtype="<u8") & masks[:, c]
-    ok = np.ones(len(payload_at), dtype=bool)
-    for k in range(nwords):
-        ok &= (w64[payload_at + 8 * k] & masks[k][codes]) == wants[k][codes]
-    return ok
+    def find(self, key: np.ndarray) -> np.ndarray:
+        """The template number of each key, -1 for keys not seen yet."""
+        if not len(self.keys):
+            return np.full(len(key), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
+        return np.where(self.keys[at] == key, self.index[at], -1)
+
+    def add(self, key: int, region: int, end: int, record: int) -> None:
+        """Make the (already decoded) `record`, whose region is buf[region:end], the
+        template of `key`; a record without exactly one fixed-width scalar inside its
+        region makes a template that sends its key to the general path."""
+        scalar = self.python.template(record)
+        size = np.dtype(scalar.kind).itemsize if scalar is not None and scalar.kind else 0
+        offset = scalar.at - region if scalar is not None else 0
+        tag, kind = -1, ""
+        if scalar is not None and size and 0 <= offset and offset + size <= end - region:
+            tag, kind = self.python.tag_id(scalar.tag), scalar.kind
+        else:
+            offset = size = 0
+        number = len(self.kind)
+        pos = int(np.searchsorted(self.keys, _U(key)))
+        self.keys = np.insert(self.keys, pos, _U(key))
+        self.index = np.insert(self.index, pos, number)
+        self.tag = np.append(self.tag, tag)
+        self.record = np.append(self.record, record)
+        self.offset = np.append(self.offset, offset)
+        self.size = np.append(self.size, end - region)
+        self.kind.append(kind)
+        self.regions.append(bytes(self.python.buf.data[region:end]))
+        self._rebuild_words(number, offset, size)
+
+    def _rebuild_words(self, number: int, offset: int, size: int) -> None:
+        region = self.regions[number]
+        words = max(self.masks.shape[0], (len(region) + 7) // 8)
+        masks = np.zeros((words, number + 1), dtype=np.uint64)
+        wants = np.zeros((words, number + 1), dtype=np.uint64)
+        masks[:self.masks.shape[0], :number] = self.masks
+        wants[:self.wants.shape[0], :number] = self.wants
+        mask = bytearray(b"\xff" * len(region) + bytes(8 * words - len(region)))
+        mask[offset:offset + size] = bytes(size)
+        masks[:, number] = np.frombuffer(bytes(mask), dtype="<u8")
+        wants[:, number] = np.frombuffer(region + bytes(8 * words - len(region)), "<u8")
+        wants[:, number] &= masks[:, number]
+        self.masks, self.wants = masks, wants
+
+    def match(self, buf: Buffer, region: np.ndarray, end: np.ndarray,
+              code: np.ndarray) -> np.ndarray:
+        """Whether each region equals its template's outside the value's bytes."""
+        w64 = buf.view("<u8")
+        ok = (self.tag[code] >= 0) & (end - region == self.size[code])
+        for k in range(self.masks.shape[0]):  # regions are < 256 bytes: inside the padding
+            ok &= (w64[region + 8 * k] & self.masks[k][code]) == self.wants[k][code]
+        return ok
+
+    def values(self, buf: Buffer, region: np.ndarray, code: np.ndarray) -> np.ndarray:
+        """The value of each record, read as its template says."""
+        kinds = set(self.kind) - {""}
+        if len(kinds) == 1:
+            return buf.view(kinds.pop())[region + self.offset[code]].astype(np.float64)
+        out = np.empty(len(code), dtype=np.float64)
+        by_record = np.array(self.kind)[code]
+        for kind in kinds:
+            sel = np.flatnonzero(by_record == kind)
+            out[sel] = buf.view(kind)[region[sel] + self.offset[code[sel]]]
+        return out
 
 
 class _PythonDecoder:
@@ -196,7 +239,7 @@ class _PythonDecoder:
         self._ids: dict[str, int] = {}
         self._decoded: dict[int, Event] = {}
         self._rows: list[tuple[int, int, float, int, float]] = []
-        self.undecodable = 0
+        self._broken: set[int] = set()
 
     def tag_id(self, tag: str) -> int:
         if tag not in self._ids:
@@ -214,7 +257,7 @@ class _PythonDecoder:
             try:
                 event = decode_event(data, start, start + int(lengths[r]), self.plugins)
             except DecodeError:
-                self.undecodable += 1
+                self._broken.add(r)
                 continue
             if kept is not None and r not in kept:
                 self._decoded[r] = event
@@ -223,20 +266,18 @@ class _PythonDecoder:
                     self._rows.append((r, event.step, event.wall_time, self.tag_id(s.tag),
                                        s.value))
 
-    def template(self, record: int, payload_at: int, payload_len: int) -> _Template | None:
-        """The template a decoded record makes for its group, if it holds exactly one
-        scalar read from fixed-width bytes inside its payload."""
-        event = self._decoded.get(record)
+    @property
+    def undecodable(self) -> int:
+        return len(self._broken)
+
+    def template(self, record: int) -> Scalar | None:
+        """The one scalar of a remembered record, or None."""
+        event = self._decoded.pop(record, None)
         if event is None or len(event.scalars) != 1:
             return None
-        scalar = event.scalars[0]
-        offset = scalar.at - payload_at
-        if not scalar.kind or offset < 0 or offset + np.dtype(scalar.kind).itemsize > payload_len:
-            return None
-        payload = bytes(self.buf.data[payload_at:payload_at + payload_len])
-        return _Template(scalar.tag, offset, scalar.kind, payload)
+        return event.scalars[0]
 
-    def results(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def results(self) -> _Columns:
         rows = sorted(self._rows, key=lambda row: row[0])
         if not rows:
             empty = np.zeros(0, dtype=np.int64)

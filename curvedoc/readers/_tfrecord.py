@@ -23,14 +23,16 @@ from curvedoc.readers import _crc32c
 
 __all__ = ["Buffer", "Records", "first_bad", "records"]
 
-_PAD = 16
+# Zero bytes after the file: an 8-byte read anywhere in a record, and a read of any
+# 255-byte run that starts inside a record, stays inside the buffer.
+_PAD = 264
 _HEADER = 12  # length (8) + its CRC (4)
 _FOOTER = 4  # payload CRC
 
 
 class Buffer:
-    """A file's bytes plus zero padding, so that reading 8 bytes at any offset of the
-    file stays inside the buffer, with typed views that start at every byte offset."""
+    """A file's bytes plus zero padding (so that fixed-size reads near the end need no
+    bounds checks), with typed views that start at every byte offset."""
 
     def __init__(self, data: bytearray, size: int) -> None:
         self.data = data
