@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
@@ -13,7 +14,9 @@ import pytest
 
 from curvedoc.cli import main
 
-REAL_LOGS = Path(__file__).resolve().parent.parent.parent / "shared" / "real_logs"
+# A git worktree has no shared/ beside it: CURVEDOC_REAL_LOGS points at the corpus then.
+REAL_LOGS = Path(os.environ.get("CURVEDOC_REAL_LOGS") or
+                 Path(__file__).resolve().parent.parent.parent / "shared" / "real_logs")
 
 
 @dataclass

@@ -47,12 +47,14 @@ class Event(NamedTuple):
     scalars: list[Scalar]
 
 
-# TensorFlow DataType -> numpy dtype of one element in tensor_content (bfloat16 is apart).
-_DTYPES = {1: "<f4", 2: "<f8", 3: "<i4", 4: "u1", 5: "<i2", 6: "i1", 9: "<i8", 10: "u1",
-           17: "<u2", 19: "<f2", 22: "<u4", 23: "<u8"}
+# TensorFlow DataType -> (numpy dtype, struct format) of one element in tensor_content;
+# bfloat16 is apart.
+_DTYPES = {1: ("<f4", "<f"), 2: ("<f8", "<d"), 3: ("<i4", "<i"), 4: ("u1", "<B"),
+           5: ("<i2", "<h"), 6: ("i1", "<b"), 9: ("<i8", "<q"), 10: ("u1", "<B"),
+           17: ("<u2", "<H"), 19: ("<f2", "<e"), 22: ("<u4", "<I"), 23: ("<u8", "<Q")}
 _BFLOAT16 = 14
 # TensorProto value fields: fixed-width ones with their element dtype, and varint ones.
-_FIXED_VALS = {5: "<f4", 6: "<f8"}
+_FIXED_VALS = {5: ("<f4", "<f"), 6: ("<f8", "<d")}
 _VARINT_VALS = {7, 10, 11, 13, 16, 17}
 
 _WIRE_VARINT, _WIRE_FIXED64, _WIRE_BYTES, _WIRE_FIXED32 = 0, 1, 2, 5
@@ -186,16 +188,16 @@ def _tensor_scalar(buf: bytes | bytearray, pos: int, end: int) -> Scalar | None:
             if b - a != 2:
                 return None
             return Scalar("", struct.unpack("<f", b"\0\0" + bytes(buf[a:b]))[0], -1, "")
-        kind = _DTYPES[dtype]
-        if b - a != struct.calcsize(kind):
+        kind, fmt = _DTYPES[dtype]
+        if b - a != struct.calcsize(fmt):
             return None
-        return Scalar("", float(struct.unpack_from(kind, buf, a)[0]), a, kind)
+        return Scalar("", float(struct.unpack_from(fmt, buf, a)[0]), a, kind)
     for number, wire, a, b in vals:
         if number in _FIXED_VALS:
-            kind = _FIXED_VALS[number]
-            size = struct.calcsize(kind)
-            if (wire == _WIRE_BYTES and b - a == size) or wire in (_WIRE_FIXED32, _WIRE_FIXED64):
-                return Scalar("", struct.unpack_from(kind, buf, a)[0], a, kind)
+            kind, fmt = _FIXED_VALS[number]
+            size = struct.calcsize(fmt)
+            if (wire == _WIRE_BYTES and b - a == size) or (wire != _WIRE_BYTES and b - a == size):
+                return Scalar("", struct.unpack_from(fmt, buf, a)[0], a, kind)
             return None
         raw = a if wire == _WIRE_VARINT else _single_varint(buf, a, b)
         if raw is None:

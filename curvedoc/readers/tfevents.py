@@ -159,17 +159,20 @@ def _kept_tags(tags: list[str]) -> tuple[list[str | None], list[str]]:
 
 
 def _wide(found: Scalars, tags: list[str | None]) -> pd.DataFrame:
-    """One column per tag, one row per step (more when a tag repeats at a step)."""
+    """One column per kept tag, one row per step (more when a tag repeats at a step)."""
     import pandas as pd
 
-    rows = _rows(found.step, found.tag, len(found.tags))
+    kept = np.array([t is not None for t in tags], dtype=bool)
+    if not kept.all():
+        found = found._replace(**{f: getattr(found, f)[kept[found.tag]]
+                                  for f in ("record", "step", "wall", "tag", "value")})
+    rows = _rows(found.step, found.tag, len(tags))
     count = int(rows.max()) + 1 if len(rows) else 0
-    matrix = np.full((count, len(found.tags)), np.nan)
+    matrix = np.full((count, len(tags)), np.nan)
     matrix[rows, found.tag] = found.value
     first = np.flatnonzero(np.diff(np.maximum.accumulate(rows), prepend=-1) > 0)
-    keep = [i for i, t in enumerate(tags) if t is not None]
     columns = {_STEP: found.step[first], _WALL: found.wall[first]}
-    columns.update({tags[i]: matrix[:, i] for i in keep})  # type: ignore[misc]
+    columns.update({t: matrix[:, i] for i, t in enumerate(tags) if t is not None})
     return pd.DataFrame(columns)
 
 
