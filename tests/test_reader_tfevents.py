@@ -402,6 +402,13 @@ def test_keras_train_and_validation_folders_are_one_run(tmp_path: Path) -> None:
     assert any("iteration-level" in n for n in table.notes)
 
 
+def test_epoch_prefixed_tags_beside_others_are_not_keras(tmp_path: Path) -> None:
+    events = [event(s, simple("train/loss", 1 / s)) for s in range(1, 50)]
+    events += [event(e, simple("epoch_time", 30.0)) for e in range(1, 3)]
+    run = raw_run(write_events(tmp_path / "events.out.tfevents.1", events))
+    assert run.step == "step" and run.epoch is None and "epoch_time" in run.frame
+
+
 def test_restarted_run_in_one_folder(tmp_path: Path) -> None:
     """A second event file written after a restart from a checkpoint at step 3."""
     first = [event(s, simple("loss", 10.0 + s), simple("val_loss", 20.0 + s)) for s in range(1, 6)]

@@ -11,9 +11,9 @@ Axes:
 * an `epoch` tag (Lightning logs one with every metric, Hugging Face `train/epoch`)
   becomes the epoch column, mapped by step, when it is logged up to the run's last step;
   otherwise it is a plain column the table builder ignores;
-* Keras (TF2) tags `epoch_*` are logged with step = epoch, so that step *is* the epoch;
-  its iteration-level tags (`batch_*`, `*_vs_iterations`) count another unit and are
-  left out.
+* Keras (TF2) tags `epoch_*` are logged with step = epoch, so in a file of such tags the
+  step *is* the epoch; Keras' iteration-level tags there (`batch_*`, `*_vs_iterations`)
+  count another unit and are left out.
 
 Log directories: every folder holding event files is a run, its files (a restarted
 run writes a new one) joined in wall-time order, so the table builder sees a restart
@@ -131,7 +131,7 @@ def _raw_run(found: Scalars, source: Source) -> RawRun:
     frame = _wide(found, tags)
     epoch = _epoch_column(frame, tags)
     step: str | None = _STEP
-    if _is_keras(found.tags):
+    if _keras_iteration_tags(found.tags) is not None:
         frame = frame.rename(columns={_STEP: _EPOCH})
         epoch, step = _EPOCH, None
     prefix = _split_folder(source.path)
@@ -141,21 +141,23 @@ def _raw_run(found: Scalars, source: Source) -> RawRun:
                   notes=notes)
 
 
-def _is_keras(tags: Sequence[str]) -> bool:
-    return any(t.startswith("epoch_") for t in tags)
+def _keras_iteration_tags(tags: Sequence[str]) -> list[str] | None:
+    """Keras' iteration-level tags, when the tags are those of Keras' TensorBoard callback
+    (`epoch_*`, plus `batch_*` and `evaluation_*_vs_iterations`); None otherwise."""
+    iteration = [t for t in tags if t.startswith("batch_") or t.endswith("_vs_iterations")]
+    rest = [t for t in tags if t not in iteration]
+    return iteration if rest and all(t.startswith("epoch_") for t in rest) else None
 
 
 def _kept_tags(tags: list[str]) -> tuple[list[str | None], list[str]]:
     """Tag names to use as columns (None = left out), with notes on what was left out."""
-    kept: list[str | None] = list(tags)
+    left_out = set(_keras_iteration_tags(tags) or ()) | {_STEP, _WALL}
     notes = []
-    if _is_keras(tags):
-        other = [t for t in tags if t.startswith("batch_") or t.endswith("_vs_iterations")]
-        if other:
-            notes.append(f"Keras iteration-level tags left out ({', '.join(other)}): the "
-                         "epoch_* tags give the curves per epoch")
-        kept = [None if t in other else t for t in kept]
-    return [None if t in (_STEP, _WALL) else t for t in kept], notes
+    keras = sorted(left_out & set(tags) - {_STEP, _WALL})
+    if keras:
+        notes.append(f"Keras iteration-level tags left out ({', '.join(keras)}): the "
+                     "epoch_* tags give the curves per epoch")
+    return [None if t in left_out else t for t in tags], notes
 
 
 def _wide(found: Scalars, tags: list[str | None]) -> pd.DataFrame:
