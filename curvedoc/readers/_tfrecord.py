@@ -95,16 +95,20 @@ def records(buf: Buffer, first_byte: int) -> Records:
         return Records(np.zeros(0, np.int64), np.zeros(0, np.int64),
                        _tail_problem(buf, 0) if size else None)
     lengths64 = buf.view("<u8")
-    cand = np.flatnonzero(buf.u8[_HEADER:size - _FOOTER + 1] == first_byte)
+    cand = _positions(buf.u8[_HEADER:size - _FOOTER + 1], first_byte)
     length = lengths64[cand]
-    fits = length <= (size - _HEADER - _FOOTER - cand).astype(np.uint64)
-    cand, length = cand[fits], length[fits].astype(np.int64)
+    # Most false candidates (a first_byte inside a payload) read a huge length: drop them
+    # so they do not cut the chain into short runs.
+    plausible = length < np.uint64(size)
+    cand, length = cand[plausible], length[plausible].view(np.int64)
     after = cand + _HEADER + length + _FOOTER
-    # Candidate i continues into candidate i+1 when its record ends where i+1 begins.
+    # Candidate i continues into candidate i+1 when its record ends where i+1 begins, so
+    # a run that starts at a real record holds only real records; only its last one may
+    # run past the end of the file (a truncated record), which the slow step reports.
     breaks = np.flatnonzero(after[:-1] != cand[1:])
     last = len(cand) - 1
 
-    parts: list[np.ndarray] = []
+    runs: list[tuple[np.ndarray, np.ndarray]] = []
     pos = 0
     problem = None
     while pos < size:
@@ -112,17 +116,33 @@ def records(buf: Buffer, first_byte: int) -> Records:
         if i <= last and cand[i] == pos:
             b = int(np.searchsorted(breaks, i))
             stop = int(breaks[b]) if b < len(breaks) else last
-            parts.append(cand[i:stop + 1])
-            pos = int(after[stop])
-            continue
+            if not 0 <= after[stop] - cand[stop] <= size - cand[stop]:
+                stop -= 1
+            if stop >= i:
+                runs.append((cand[i:stop + 1], length[i:stop + 1]))
+                pos = int(after[stop])
+                continue
         problem = _tail_problem(buf, pos)
         if problem is not None:
             break
-        parts.append(np.array([pos], dtype=np.int64))
+        runs.append((np.array([pos]), lengths64[pos:pos + 1].view(np.int64)))
         pos += _HEADER + int(lengths64[pos]) + _FOOTER
-    offsets = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-    lengths = lengths64[offsets].astype(np.int64)
+    if not runs:
+        return Records(np.zeros(0, np.int64), np.zeros(0, np.int64), problem)
+    offsets = runs[0][0] if len(runs) == 1 else np.concatenate([r[0] for r in runs])
+    lengths = runs[0][1] if len(runs) == 1 else np.concatenate([r[1] for r in runs])
     return Records(offsets + _HEADER, lengths, problem)
+
+
+def _positions(data: np.ndarray, byte: int, chunk: int = 1 << 20) -> np.ndarray:
+    """Where `byte` occurs in `data`, a chunk at a time (no file-sized temporary)."""
+    hits = np.empty(chunk, dtype=bool)
+    found = []
+    for start in range(0, len(data), chunk):
+        part = data[start:start + chunk]
+        np.equal(part, byte, out=hits[:len(part)])
+        found.append(np.flatnonzero(hits[:len(part)]) + start)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 def _tail_problem(buf: Buffer, pos: int) -> str | None:

@@ -170,12 +170,13 @@ def _wide(found: Scalars, tags: list[str | None]) -> pd.DataFrame:
                                   for f in ("record", "step", "wall", "tag", "value")})
     rows = _rows(found.step, found.tag, len(tags))
     count = int(rows.max()) + 1 if len(rows) else 0
-    matrix = np.full((count, len(tags)), np.nan)
-    matrix[rows, found.tag] = found.value
+    matrix = np.full(len(tags) * count, np.nan)
+    matrix[found.tag * count + rows] = found.value
+    matrix = matrix.reshape(len(tags), count)
     first = np.flatnonzero(np.diff(np.maximum.accumulate(rows), prepend=-1) > 0)
     columns = {_STEP: found.step[first], _WALL: found.wall[first]}
-    columns.update({t: matrix[:, i] for i, t in enumerate(tags) if t is not None})
-    return pd.DataFrame(columns)
+    columns.update({t: matrix[i] for i, t in enumerate(tags) if t is not None})
+    return pd.DataFrame(columns, copy=False)
 
 
 def _rows(step: np.ndarray, tag: np.ndarray, tags: int) -> np.ndarray:
@@ -185,12 +186,10 @@ def _rows(step: np.ndarray, tag: np.ndarray, tags: int) -> np.ndarray:
 
     if not len(step):
         return np.zeros(0, dtype=np.int64)
-    by_tag = np.argsort(tag.astype(np.uint16) if tags < 1 << 16 else tag, kind="stable")
-    t, s = tag[by_tag], step[by_tag]
-    if np.all((s[1:] > s[:-1]) | (t[1:] != t[:-1])):
-        if np.all(step[1:] >= step[:-1]):
-            return np.cumsum(np.r_[False, step[1:] != step[:-1]])
-        return pd.factorize(step)[0]
+    if np.all(step[1:] >= step[:-1]):  # the usual case: one row per step, in order
+        rows = np.cumsum(np.r_[False, step[1:] != step[:-1]])
+        if np.bincount(rows * tags + tag).max() == 1:
+            return rows
     order = np.lexsort((step, tag))
     t, s = tag[order], step[order]
     starts = np.r_[True, (s[1:] != s[:-1]) | (t[1:] != t[:-1])]
