@@ -37,7 +37,7 @@ def _mask(crc: int) -> int:
     return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
 
 
-def masked(data: bytes | memoryview) -> int:
+def masked(data: bytes | bytearray | memoryview) -> int:
     """The masked CRC-32C of one message."""
     crc = 0xFFFFFFFF
     table = _TABLE

@@ -25,6 +25,7 @@ path in `_event_scalars` uses one decoded event as a template for the others of 
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from typing import NamedTuple
 
 __all__ = ["DecodeError", "Event", "Scalar", "decode_event"]
@@ -76,7 +77,7 @@ def _varint(buf: bytes | bytearray, pos: int) -> tuple[int, int]:
             raise DecodeError("varint longer than 10 bytes")
 
 
-def _fields(buf: bytes | bytearray, pos: int, end: int):  # type: ignore[no-untyped-def]
+def _fields(buf: bytes | bytearray, pos: int, end: int) -> Iterator[tuple[int, int, int, int]]:
     """(field number, wire type, value or start, end) for each field in buf[pos:end].
 
     Length-delimited fields yield their (start, end) span; fixed-width fields their start;

@@ -170,9 +170,9 @@ def _wide(found: Scalars, tags: list[str | None]) -> pd.DataFrame:
                                   for f in ("record", "step", "wall", "tag", "value")})
     rows = _rows(found.step, found.tag, len(tags))
     count = int(rows.max()) + 1 if len(rows) else 0
-    matrix = np.full(len(tags) * count, np.nan)
-    matrix[found.tag * count + rows] = found.value
-    matrix = matrix.reshape(len(tags), count)
+    flat = np.full(len(tags) * count, np.nan)
+    flat[found.tag * count + rows] = found.value
+    matrix = flat.reshape(len(tags), count)
     first = np.flatnonzero(np.diff(np.maximum.accumulate(rows), prepend=-1) > 0)
     columns = {_STEP: found.step[first], _WALL: found.wall[first]}
     columns.update({t: matrix[i] for i, t in enumerate(tags) if t is not None})
