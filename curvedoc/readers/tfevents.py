@@ -81,9 +81,10 @@ def _first_record_is_file_version(head: bytes) -> bool:
 def read(source: Source, *, verify: bool = False) -> list[RawRun]:
     """The run in one event file.
 
-    `verify` checks every record's checksums (off by default: parsing already rejects
-    most damage, and checking costs about as much as decoding).  A truncated last record
-    or a record failing its checksum ends the file there, with a warning on `source`.
+    `verify` checks every record's checksums (off by default: it costs more than the
+    decoding, and decoding already rejects most damage).  A truncated last record or a
+    record failing its checksum ends the file there, with a warning on `source` that
+    says what was dropped.
     """
     from curvedoc.readers._event_scalars import scalars
     from curvedoc.readers._tfrecord import Buffer, first_bad, records
