@@ -85,6 +85,10 @@ def tensor(tag: str, value: float, encoding: str = "content", metadata: bytes = 
         proto = vi(1, 9) + ld(2, shape) + ld(10, varint(int(value)))
     elif encoding == "half":  # DT_HALF in tensor_content
         proto = vi(1, 19) + ld(2, shape) + ld(4, struct.pack("<e", value))
+    elif encoding == "half_val":  # DT_HALF as the 16 bits in a packed half_val
+        proto = vi(1, 19) + ld(2, shape) + ld(13, varint(struct.unpack("<H", struct.pack("<e", value))[0]))
+    elif encoding == "bfloat16":  # DT_BFLOAT16: the high half of a float32
+        proto = vi(1, 14) + ld(2, shape) + ld(4, struct.pack("<f", value)[2:])
     else:
         raise ValueError(encoding)
     return ld(1, tag.encode()) + ld(8, proto) + metadata
@@ -181,7 +185,9 @@ def test_tf2_tensor_scalars_in_every_encoding(tmp_path: Path) -> None:
                    event(s, tensor("d", 0.25 * s, "double", meta)),
                    event(s, tensor("f", s + 0.5, "float_val", meta)),
                    event(s, tensor("i", 10 * s, "int64", meta)),
-                   event(s, tensor("h", s / 2, "half", meta))]
+                   event(s, tensor("h", s / 2, "half", meta)),
+                   event(s, tensor("hv", s / 4, "half_val", meta)),
+                   event(s, tensor("bf", s * 2.0, "bfloat16", meta))]
     path = write_events(tmp_path / "events.out.tfevents.1", events)
     run = raw_run(path)
     assert run.frame["epoch_loss"].tolist() == [1.5, 1.25, 1.0, 0.75, 0.5]
@@ -189,6 +195,8 @@ def test_tf2_tensor_scalars_in_every_encoding(tmp_path: Path) -> None:
     assert run.frame["f"].tolist() == [0.5, 1.5, 2.5, 3.5, 4.5]
     assert run.frame["i"].tolist() == [0, 10, 20, 30, 40]
     assert run.frame["h"].tolist() == [0, 0.5, 1, 1.5, 2]
+    assert run.frame["hv"].tolist() == [0, 0.25, 0.5, 0.75, 1]
+    assert run.frame["bf"].tolist() == [0, 2, 4, 6, 8]
     assert fast(path) == reference(path)
 
 
@@ -343,6 +351,14 @@ def test_event_files_without_scalars_are_skipped_with_a_warning(tmp_path: Path) 
 def test_sniffs_by_content_whatever_the_name(tmp_path: Path) -> None:
     path = write_events(tmp_path / "renamed.bin", [event(1, simple("loss", 1))])
     assert readers.sniff(Source.from_path(path)).name == "tfevents"
+
+
+def test_reads_standard_input(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    path = write_events(tmp_path / "e", [event(s, simple("loss", 1 / s)) for s in range(1, 5)])
+    result = cli("diagnose", "-", "--format", "json", stdin=path.read_bytes())
+    assert result.code == 0, result.err
+    (run,) = json.loads(result.out)["runs"]
+    assert run["format"] == "tfevents" and run["points"] == 4
 
 
 def test_repeated_values_at_one_step_stay_separate_rows(tmp_path: Path) -> None:
