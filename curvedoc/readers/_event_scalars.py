@@ -5,7 +5,7 @@ are nearly always byte-for-byte alike apart from the wall time, the step and the
 
     09 <wall f64> [10 <step varint>] 2a S 0a V 0a T <tag> <payload: 15 <f32>, or a tensor>
 
-So, for a chunk of records at a time (small enough for the CPU cache): check that prefix
+So, for a chunk of records at a time (bounded temporaries): check that prefix
 (wall_time, step, a summary holding one value whose tag comes first), decode the step
 varints with bit arithmetic, and key each record by its tag bytes and sizes.  The first
 record with a new key is decoded by the general decoder (`_event_proto`) and becomes the
