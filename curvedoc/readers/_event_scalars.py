@@ -63,7 +63,7 @@ def scalars(buf: Buffer, recs: Records) -> Scalars:
         ends = starts + recs.lengths[lo:lo + _CHUNK]
         ok, step, regions, keys = _layout(buf, starts, ends)
         fast, slow = np.flatnonzero(ok), np.flatnonzero(~ok)
-        key = keys[fast]
+        key = keys[fast] if len(slow) else keys
         code = templates.find(key)
         unknown = np.flatnonzero(code < 0)
         new, first = np.unique(key[unknown], return_index=True)
@@ -73,11 +73,16 @@ def scalars(buf: Buffer, recs: Records) -> Scalars:
             templates.add(k, int(regions[r]), int(ends[r]), lo + r)
         if len(unknown):
             code[unknown] = templates.find(key[unknown])
-        good = templates.match(buf, regions[fast], ends[fast], code)
-        python.decode(lo + fast[~good])
-        rows, code = fast[good], code[good]
-        parts.append((lo + rows, step[rows], buf.view("<f8")[starts[rows] + 1],
-                      templates.tag[code], templates.values(buf, regions[rows], code)))
+        good = templates.match(buf, regions[fast] if len(slow) else regions,
+                               ends[fast] if len(slow) else ends, code)
+        if len(slow) or not good.all():
+            python.decode(lo + fast[~good])
+            rows, code = fast[good], code[good]
+            step, starts, regions = step[rows], starts[rows], regions[rows]
+        else:
+            rows = fast
+        parts.append((lo + rows, step, buf.view("<f8")[starts + 1], templates.tag[code],
+                      templates.values(buf, regions, code)))
     slow_columns = python.results()
     record, step, wall, tag, value = _merge(parts, slow_columns)
     # Number tags by first appearance in the file, so columns come out in log order: a
@@ -139,10 +144,13 @@ def _layout(buf: Buffer, starts: np.ndarray,
     tag_at = region + 1
     first_word = w64[np.where(ok, tag_at, starts)] & _LOW_BYTES[np.minimum(tag_len, 8)]
     key = (key ^ first_word) * _PRIME
+    # Tags shorter than the longest read the file's first word instead, the same for
+    # every record of the tag, so keys stay one per tag.
     words = (tag_len + 7) // 8
+    tag_end = tag_at + tag_len
     for k in range(1, int(words[ok].max()) if ok.any() else 0):
-        word = w64[np.where(ok & (k < words), tag_at + np.minimum(8 * k, tag_len - 8), starts)]
-        key = np.where(k < words, (key ^ word) * _PRIME, key)
+        word = w64[np.where(ok & (k < words), np.minimum(tag_at + 8 * k, tag_end - 8), 0)]
+        key = (key ^ word) * _PRIME
     return ok, step, region, key
 
 
