@@ -88,6 +88,7 @@ def scalars(buf: Buffer, recs: Records) -> Scalars:
     # Number tags by first appearance in the file, so columns come out in log order: a
     # tag first appears in a template's record or in a record decoded in Python.
     first = np.full(len(python.tags), len(recs.starts), dtype=np.int64)
+    templates.build()
     usable = templates.tag >= 0
     np.minimum.at(first, templates.tag[usable], templates.record[usable])
     np.minimum.at(first, slow_columns[3], slow_columns[0])
@@ -154,28 +155,27 @@ def _layout(buf: Buffer, starts: np.ndarray,
     return ok, step, region, key
 
 
+class _Template(NamedTuple):
+    key: int
+    tag: int  # -1: not a usable template; its key goes to the general path
+    record: int  # the record it was made from
+    offset: int  # of the value's bytes in the region
+    value_size: int
+    kind: str  # numpy dtype of the value's bytes
+    region: bytes  # from the tag-length byte to the end of the event
+
+
 class _Templates:
     """Per key: the tag, where the value sits in the region and how to read it, and the
-    region's bytes (as 64-bit words and masks that blank the value) to compare against."""
+    region's bytes (as 64-bit words and masks that blank the value) to compare against.
+    Templates are collected in a list; the arrays are rebuilt once per batch of new ones."""
 
     def __init__(self, python: _PythonDecoder) -> None:
         self.python = python
-        self.keys = np.zeros(0, dtype=np.uint64)  # sorted
-        self.index = np.zeros(0, dtype=np.int64)  # key position -> template number
-        self.tag = np.zeros(0, dtype=np.int64)  # -1: not a template, use the general path
-        self.record = np.zeros(0, dtype=np.int64)  # the record each template came from
-        self.offset = np.zeros(0, dtype=np.int64)
-        self.size = np.zeros(0, dtype=np.int64)
-        self.kind: list[str] = []
-        self.regions: list[bytes] = []
+        self.templates: list[_Template] = []
+        self._built = -1
+        self.keys = self.index = self.tag = self.record = self.offset = self.size = np.zeros(0)
         self.masks = self.wants = np.zeros((0, 0), dtype=np.uint64)
-
-    def find(self, key: np.ndarray) -> np.ndarray:
-        """The template number of each key, -1 for keys not seen yet."""
-        if not len(self.keys):
-            return np.full(len(key), -1, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
-        return np.where(self.keys[at] == key, self.index[at], -1)
 
     def add(self, key: int, region: int, end: int, record: int) -> None:
         """Make the (already decoded) `record`, whose region is buf[region:end], the
@@ -184,40 +184,49 @@ class _Templates:
         scalar = self.python.template(record)
         size = np.dtype(scalar.kind).itemsize if scalar is not None and scalar.kind else 0
         offset = scalar.at - region if scalar is not None else 0
-        tag, kind = -1, ""
+        data = bytes(self.python.buf.data[region:end])
         if scalar is not None and size and 0 <= offset and offset + size <= end - region:
-            tag, kind = self.python.tag_id(scalar.tag), scalar.kind
+            template = _Template(key, self.python.tag_id(scalar.tag), record, offset, size,
+                                 scalar.kind, data)
         else:
-            offset = size = 0
-        number = len(self.kind)
-        pos = int(np.searchsorted(self.keys, _U(key)))
-        self.keys = np.insert(self.keys, pos, _U(key))
-        self.index = np.insert(self.index, pos, number)
-        self.tag = np.append(self.tag, tag)
-        self.record = np.append(self.record, record)
-        self.offset = np.append(self.offset, offset)
-        self.size = np.append(self.size, end - region)
-        self.kind.append(kind)
-        self.regions.append(bytes(self.python.buf.data[region:end]))
-        self._rebuild_words(number, offset, size)
+            template = _Template(key, -1, record, 0, 0, "", data)
+        self.templates.append(template)
 
-    def _rebuild_words(self, number: int, offset: int, size: int) -> None:
-        region = self.regions[number]
-        words = max(self.masks.shape[0], (len(region) + 7) // 8)
-        masks = np.zeros((words, number + 1), dtype=np.uint64)
-        wants = np.zeros((words, number + 1), dtype=np.uint64)
-        masks[:self.masks.shape[0], :number] = self.masks
-        wants[:self.wants.shape[0], :number] = self.wants
-        mask = bytearray(b"\xff" * len(region) + bytes(8 * words - len(region)))
-        mask[offset:offset + size] = bytes(size)
-        masks[:, number] = np.frombuffer(bytes(mask), dtype="<u8")
-        wants[:, number] = np.frombuffer(region + bytes(8 * words - len(region)), "<u8")
-        wants[:, number] &= masks[:, number]
-        self.masks, self.wants = masks, wants
+    def build(self) -> None:
+        """The arrays `find`, `match` and `values` use, for the templates so far."""
+        if self._built == len(self.templates):
+            return
+        self._built = len(self.templates)
+        keys = np.array([t.key for t in self.templates], dtype=np.uint64)
+        self.index = np.argsort(keys)
+        self.keys = keys[self.index]
+        self.tag = np.array([t.tag for t in self.templates], dtype=np.int64)
+        self.record = np.array([t.record for t in self.templates], dtype=np.int64)
+        self.offset = np.array([t.offset for t in self.templates], dtype=np.int64)
+        self.size = np.array([len(t.region) for t in self.templates], dtype=np.int64)
+        words = max([(len(t.region) + 7) // 8 for t in self.templates], default=1)
+        masks, regions = bytearray(), bytearray()
+        for t in self.templates:
+            pad = bytes(8 * words - len(t.region))
+            mask = bytearray(b"\xff" * len(t.region) + pad)
+            mask[t.offset:t.offset + t.value_size] = bytes(t.value_size)
+            masks += mask
+            regions += t.region + pad
+        self.masks = np.frombuffer(bytes(masks), dtype="<u8").reshape(-1, words).T.copy()
+        self.wants = np.frombuffer(bytes(regions), dtype="<u8").reshape(-1, words).T & self.masks
+
+    def find(self, key: np.ndarray) -> np.ndarray:
+        """The template number of each key, -1 for keys not seen yet."""
+        if not self.templates:
+            return np.full(len(key), -1, dtype=np.int64)
+        self.build()
+        at = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
+        return np.where(self.keys[at] == key, self.index[at], -1)
 
     def match(self, buf: Buffer, region: np.ndarray, end: np.ndarray,
               code: np.ndarray) -> np.ndarray:
         """Whether each region equals its template's outside the value's bytes."""
+        self.build()
         w64 = buf.view("<u8")
         ok = (self.tag[code] >= 0) & (end - region == self.size[code])
         for k in range(self.masks.shape[0]):  # regions are < 256 bytes: inside the padding
@@ -226,11 +235,11 @@ class _Templates:
 
     def values(self, buf: Buffer, region: np.ndarray, code: np.ndarray) -> np.ndarray:
         """The value of each record, read as its template says."""
-        kinds = set(self.kind) - {""}
+        kinds = {t.kind for t in self.templates} - {""}
         if len(kinds) == 1:
             return buf.view(kinds.pop())[region + self.offset[code]].astype(np.float64)
         out = np.empty(len(code), dtype=np.float64)
-        by_record = np.array(self.kind)[code]
+        by_record = np.array([t.kind for t in self.templates])[code]
         for kind in kinds:
             sel = np.flatnonzero(by_record == kind)
             out[sel] = buf.view(kind)[region[sel] + self.offset[code[sel]]]
