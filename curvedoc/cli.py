@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from curvedoc import __version__
+from curvedoc.render import OUTPUT_FORMATS
 
 __all__ = ["app", "main"]
 
@@ -26,8 +27,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-OUTPUT_FORMATS = ("text", "json")
-
 PathsArg = Annotated[list[str], typer.Argument(
     help="Log files or directories of runs; '-' reads standard input.", show_default=False)]
 FormatOpt = Annotated[str | None, typer.Option(
@@ -39,6 +38,28 @@ OutputFormatOpt = Annotated[str | None, typer.Option(
 LogFormatOpt = Annotated[str | None, typer.Option(
     "--log-format", help="Read every input with this reader instead of sniffing.")]
 XOpt = Annotated[str | None, typer.Option("--x", help="Column to use as the x axis.")]
+PlotOpt = Annotated[bool | None, typer.Option(
+    "--plot/--no-plot", help="Draw the curves (default: only when stdout is a terminal).",
+    show_default=False)]
+ColorOpt = Annotated[str, typer.Option(
+    "--color", help="Colour: auto (terminal, unless NO_COLOR is set), always or never.")]
+LogYOpt = Annotated[bool, typer.Option("--log-y", help="Plot loss on a log scale.")]
+SummaryOpt = Annotated[bool, typer.Option(
+    "--summary", help="Only the table of runs, without each run's details.")]
+SaveSvgOpt = Annotated[str | None, typer.Option(
+    "--save-svg", metavar="FILE", help="Also save the report, plots included, as SVG.")]
+SaveHtmlOpt = Annotated[str | None, typer.Option(
+    "--save-html", metavar="FILE", help="Also save the report, plots included, as HTML.")]
+OutputOpt = Annotated[str | None, typer.Option(
+    "--output", "-o", help="Write the report to this file instead of standard output.")]
+ConfigOpt = Annotated[str | None, typer.Option(
+    "--config", help="Settings file (default: the nearest curvedoc.toml, or pyproject.toml "
+                     "with [tool.curvedoc], from the current directory up).")]
+IgnoreOpt = Annotated[list[str] | None, typer.Option(
+    "--ignore", help="Finding codes to leave out (comma-separated or repeated); added to "
+                     "the config file's ignore list.", show_default=False)]
+FAIL_ON_HELP = ("Exit 1 when a finding is at least this severe: info, warning, error or "
+                "never (default: {}).")
 
 
 def _role_option(role: str) -> object:
@@ -72,8 +93,16 @@ def diagnose(
     val_acc: Annotated[str | None, _role_option("val_acc")] = None,
     lr: Annotated[str | None, _role_option("lr")] = None,
     fail_on: Annotated[str | None, typer.Option(
-        "--fail-on", help="Exit 1 when a finding is at least this severe: "
-                          "info, warning, error or never (default: never).")] = None,
+        "--fail-on", help=FAIL_ON_HELP.format("never"))] = None,
+    plot: PlotOpt = None,
+    color: ColorOpt = "auto",
+    log_y: LogYOpt = False,
+    summary: SummaryOpt = False,
+    save_svg: SaveSvgOpt = None,
+    save_html: SaveHtmlOpt = None,
+    output: OutputOpt = None,
+    config: ConfigOpt = None,
+    ignore: IgnoreOpt = None,
     verify_checksums: Annotated[bool, typer.Option(
         "--verify-checksums", help="Check every record's checksum in TensorBoard event "
                                    "files (slower; damaged records are reported).")] = False,
@@ -87,7 +116,31 @@ def diagnose(
         ("val_acc", val_acc), ("lr", lr)) if column}
     raise typer.Exit(command.run(
         paths, output_format=out_format, log_format=in_format, x=x, roles=roles,
-        fail_on=fail_on or "never", verify_checksums=verify_checksums))
+        fail_on=fail_on or "never", output=output, config_file=config, ignore=ignore or (),
+        display=command.Display(plot=plot, color=color, log_y=log_y, summary=summary,
+                                save_svg=save_svg, save_html=save_html),
+        verify_checksums=verify_checksums))
+
+
+@app.command()
+def check(
+    paths: PathsArg,
+    format: FormatOpt = None,
+    output_format: OutputFormatOpt = None,
+    log_format: LogFormatOpt = None,
+    fail_on: Annotated[str | None, typer.Option(
+        "--fail-on", help=FAIL_ON_HELP.format("warning, or the config file's fail-on"))] = None,
+    output: OutputOpt = None,
+    config: ConfigOpt = None,
+    ignore: IgnoreOpt = None,
+) -> None:
+    """Lint training logs for pre-commit and CI: one line per finding, exit 1 on a warning."""
+    from curvedoc.commands import check as command
+
+    out_format, in_format = _split_format(format, output_format, log_format, default="concise")
+    raise typer.Exit(command.run(
+        paths, output_format=out_format, output=output, log_format=in_format,
+        config_file=config, ignore=ignore or (), fail_on=fail_on))
 
 
 @app.command()
@@ -101,21 +154,23 @@ def formats() -> None:
 @app.command()
 def explain(
     code: Annotated[str | None, typer.Argument(help="A finding code; omit to list all.")] = None,
+    markdown_all: Annotated[bool, typer.Option(
+        "--markdown-all", hidden=True, help="Print docs/findings.md.")] = False,
 ) -> None:
     """Print the documentation of a finding code, or list every code."""
     from curvedoc.commands import explain as command
 
-    raise typer.Exit(command.run(code))
+    raise typer.Exit(command.run(code, markdown_all=markdown_all))
 
 
-def _split_format(format: str | None, output_format: str | None,
-                  log_format: str | None) -> tuple[str, str | None]:
+def _split_format(format: str | None, output_format: str | None, log_format: str | None,
+                  default: str = "text") -> tuple[str, str | None]:
     """`--format` takes an output format or a reader name: the two sets do not overlap."""
     if format is None:
-        return output_format or "text", log_format
+        return output_format or default, log_format
     if format in OUTPUT_FORMATS:
         return format if output_format is None else output_format, log_format
-    return output_format or "text", log_format or format
+    return output_format or default, log_format or format
 
 
 def main(argv: list[str] | None = None) -> int:

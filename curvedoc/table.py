@@ -79,7 +79,8 @@ class CurveTable:
     """Named metric series aligned on one x axis, in the log's own numbering.
 
     `frame` is indexed by x (float) with one column per metric; `steps`, when the log was
-    aggregated from step level, holds the rows before aggregation (indexed by step).
+    aggregated from step level, holds the rows before aggregation (indexed by step), and
+    `steps_x` the x of each of those rows, so plots can draw them on the table's axis.
     """
 
     source: str
@@ -91,6 +92,7 @@ class CurveTable:
     run: str | None = None
     steps: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    steps_x: np.ndarray | None = None
 
     @property
     def points(self) -> int:
@@ -179,7 +181,7 @@ def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTa
         tables.append(CurveTable(
             source=raw.source, format=raw.format, x_name=x_name, x_column=x_col,
             frame=agg, metrics=metrics, run=name, steps=steps,
-            notes=notes + seg_notes,
+            notes=notes + seg_notes, steps_x=None if steps is None else part_x,
         ))
     if not tables:
         raise CurvedocError("no metric column with numbers was found", raw.source)
@@ -300,13 +302,23 @@ def _roles(columns: Iterable[str], known: Mapping[str, Role], overrides: ColumnO
     return roles
 
 
+#: Fewest train points aligning onto evaluations may leave (see `_aggregate`).
+_MIN_TRAIN_POINTS = 2
+
+
 def _aggregate(frame: pd.DataFrame, x: np.ndarray, x_name: str, roles: Mapping[str, Role],
                step: np.ndarray | None) -> tuple[pd.DataFrame, pd.DataFrame | None] | None:
     """One row per x value; step-level logs become one row per epoch or per evaluation.
 
-    Integral epochs group directly.  With fractional epochs (Hugging Face) or steps, the
+    Integral epochs group directly.  With fractional epochs (Hugging Face), the
     evaluation points are the anchors: the train rows logged since the previous evaluation
     are averaged into it, so train and validation values are compared over the same span.
+    A step axis keeps every step (validation is then sparse): iteration-based logs often
+    evaluate only a few times, and their train curve and LR schedule would be lost.
+    Train rows after the last evaluation (a run stopped between two) make one last span,
+    ending at the last row.  Aligning is skipped when it would leave the train rows fewer
+    than two points (one evaluation after training, or one before and one after): the
+    train curve is then worth more than the alignment.
     """
     if len(frame) == 0:
         return None
@@ -314,13 +326,14 @@ def _aggregate(frame: pd.DataFrame, x: np.ndarray, x_name: str, roles: Mapping[s
                 if roles[c].split in (Split.VAL, Split.TEST) and roles[c].kind != Kind.OTHER]
     integral = bool(np.all(np.mod(x, 1) == 0))
     key = x
-    if not (x_name == "epoch" and integral) and val_cols:
+    if x_name == "epoch" and not integral and val_cols:
         has_val = frame[val_cols].notna().any(axis=1).to_numpy()
         anchors = np.unique(x[has_val])
         if 0 < len(anchors) < len(np.unique(x)):
-            pos = np.searchsorted(anchors, x, side="left")
-            inside = pos < len(anchors)
-            key = np.where(inside, anchors[np.minimum(pos, len(anchors) - 1)], x)
+            ends = np.append(anchors, x.max())
+            aligned = ends[np.searchsorted(anchors, x, side="left")]
+            if len(np.unique(aligned[~has_val])) >= _MIN_TRAIN_POINTS:
+                key = aligned
     if np.all(np.diff(key) > 0):
         return frame.set_axis(pd.Index(key, name="x")), None
     how = {c: _how(roles[c]) for c in frame.columns}

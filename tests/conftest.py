@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import sys
 from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
@@ -14,9 +13,9 @@ import pytest
 
 from curvedoc.cli import main
 
-# A git worktree has no shared/ beside it: CURVEDOC_REAL_LOGS points at the corpus then.
-REAL_LOGS = Path(os.environ.get("CURVEDOC_REAL_LOGS") or
-                 Path(__file__).resolve().parent.parent.parent / "shared" / "real_logs")
+# Beside the checkout (/work/main -> /work/shared) or further up (/work/wt/NAME).
+REAL_LOGS = next((p / "shared" / "real_logs" for p in Path(__file__).resolve().parents
+                  if (p / "shared" / "real_logs").is_dir()), Path("/nonexistent"))
 
 
 @dataclass

@@ -17,7 +17,7 @@ import pytest
 
 from curvedoc import readers
 from curvedoc.errors import CurvedocError
-from curvedoc.load import load
+from curvedoc.loader import load
 from curvedoc.readers import _crc32c, tfevents
 from curvedoc.readers._event_proto import decode_event
 from curvedoc.readers._event_scalars import scalars
@@ -448,6 +448,12 @@ def test_two_runs_side_by_side_are_separate(tmp_path: Path) -> None:
         str(tmp_path / "version_1" / "events.out.tfevents.1")]
 
 
+def test_renamed_event_files_in_one_folder_are_separate_runs(tmp_path: Path) -> None:
+    for name in ("a__events.out.tfevents.1", "b__events.out.tfevents.2"):
+        write_events(tmp_path / name, [event(s, simple("loss", 1 / s)) for s in range(1, 4)])
+    assert len(load([str(tmp_path)]).tables) == 2
+
+
 # ------------------------------------------------------------------ the real corpus
 
 
@@ -493,6 +499,11 @@ def test_real_lightning_mnist_tiny(real_logs: Path) -> None:
     assert table.metrics["hp_metric"].role.name == "other"
     assert table.series("val_loss").iloc[0] == pytest.approx(0.0707, abs=1e-4)
     assert table.series("val_acc").iloc[-1] == pytest.approx(0.9846, abs=1e-4)
+
+
+def test_real_folder_reads_every_file_as_its_own_run(real_logs: Path) -> None:
+    loaded = load([str(real_logs / "tfevents")])
+    assert not loaded.errors and len(loaded.tables) == 4
 
 
 def test_real_files_pass_checksums_and_match_the_general_decoder(real_logs: Path) -> None:

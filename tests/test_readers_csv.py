@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from curvedoc.load import load
+from curvedoc.loader import load
 
 
 def write(tmp_path: Path, name: str, text: str) -> str:

@@ -27,6 +27,12 @@ _MODULES = {
     "ultralytics": "ultralytics",
     "lightning-csv": "lightning_csv",
     "keras-csv": "keras_csv",
+    "hf-trainer-state": "hf_trainer_state",
+    "tensorboard-json": "tensorboard_json",
+    "jsonl": "jsonl",
+    "keras-history": "keras_history",
+    "plain-json": "plain_json",
+    "text-log": "text_log",
     "plain-csv": "plain_csv",
 }
 

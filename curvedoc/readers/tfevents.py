@@ -17,7 +17,8 @@ Axes:
 
 Log directories: every folder holding event files is a run, its files (a restarted
 run writes a new one) joined in wall-time order, so the table builder sees a restart
-as it sees runs appended to one CSV.  Keras writes `train/` and `validation/` folders
+as it sees runs appended to one CSV; a file renamed away from `events.out.tfevents.*`
+is a run of its own.  Keras writes `train/` and `validation/` folders
 side by side; those are one run, their tags prefixed with the folder name.
 """
 
@@ -238,8 +239,9 @@ def _split_folder(path: Path | None) -> str | None:
 
 
 def _group(source: Source) -> str | None:
-    """Event files in one folder are one run; so are Keras' train/ and validation/."""
-    if source.path is None:
+    """Event files in one folder are one run; so are Keras' train/ and validation/.  A
+    file renamed away from TensorBoard's `events.out.tfevents.*` stands alone."""
+    if source.path is None or not source.path.name.startswith(_FILE_PREFIX):
         return None
     folder = source.path.parent
     if _split_folder(source.path):

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from curvedoc import __version__
-from curvedoc.diagnose import Report, RunReport
+from curvedoc.engine import Report, RunReport
 from curvedoc.findings import json_number
 
 __all__ = ["render", "run_document"]

@@ -44,12 +44,15 @@ def load(
     format: str | None = None,
     overrides: ColumnOverrides | None = None,
     overrides_for: Callable[[str], ColumnOverrides] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
     verify_checksums: bool = False,
 ) -> Loaded:
     """Read every run under `paths` (`-` is standard input).
 
     `format` forces a reader instead of sniffing; `overrides_for(source)` gives per-file
     column mappings (from the config file), `overrides` applies to every file.
+    `progress(done, total, name)` is called before each file (or group of files) is read
+    and once at the end, so a caller can show a progress bar; loading stays silent.
     `verify_checksums` makes readers of formats with checksums (TensorBoard event files)
     check every record.
     """
@@ -74,8 +77,10 @@ def load(
             order.append(key)
         groups.setdefault(key, []).append((reader, source))
 
-    for key in order:
+    for done, key in enumerate(order):
         members = groups[key]
+        if progress:
+            progress(done, len(order), members[0][1].name)
         try:
             raws = _read_group(members, verify_checksums)
             for raw in raws:
@@ -90,6 +95,8 @@ def load(
             result.errors.append(LoadError(name, _message(exc, members[0][1])))
         for _, source in members:
             result.warnings.extend(f"{source.name}: {w}" for w in source.warnings)
+    if progress:
+        progress(len(order), len(order), "")
     return result
 
 
