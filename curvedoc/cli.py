@@ -103,6 +103,9 @@ def diagnose(
     output: OutputOpt = None,
     config: ConfigOpt = None,
     ignore: IgnoreOpt = None,
+    verify_checksums: Annotated[bool, typer.Option(
+        "--verify-checksums", help="Check every record's checksum in TensorBoard event "
+                                   "files (slower; damaged records are reported).")] = False,
 ) -> None:
     """Load training logs, find what happens in their curves, and explain it."""
     from curvedoc.commands import diagnose as command
@@ -115,7 +118,8 @@ def diagnose(
         paths, output_format=out_format, log_format=in_format, x=x, roles=roles,
         fail_on=fail_on or "never", output=output, config_file=config, ignore=ignore or (),
         display=command.Display(plot=plot, color=color, log_y=log_y, summary=summary,
-                                save_svg=save_svg, save_html=save_html)))
+                                save_svg=save_svg, save_html=save_html),
+        verify_checksums=verify_checksums))
 
 
 @app.command()
