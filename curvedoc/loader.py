@@ -47,6 +47,7 @@ def load(
     overrides: ColumnOverrides | None = None,
     overrides_for: Callable[[str], ColumnOverrides] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    verify_checksums: bool = False,
 ) -> Loaded:
     """Read every run under `paths` (`-` is standard input).
 
@@ -54,8 +55,10 @@ def load(
     column mappings (from the config file), `overrides` applies to every file.
     `progress(done, total, name)` is called before the first file (or group of files) is
     read and after each, with the name of the next (empty at the end), so a caller can
-    show a progress bar; loading stays silent.  Many runs are read by a process pool
-    (see :mod:`curvedoc.parallel`), in the same order and with the same result.
+    show a progress bar; loading stays silent.  `verify_checksums` makes readers of
+    formats with checksums (TensorBoard event files) check every record.  Many runs are
+    read by a process pool (see :mod:`curvedoc.parallel`), in the same order and with
+    the same result.
     """
     result = Loaded()
     forced = readers.get_reader(format) if format else None
@@ -82,7 +85,8 @@ def load(
     names = [batch[0][1].name for batch in batches] + [""]
     if progress:
         progress(0, len(batches), names[0])
-    work = partial(_load_group, overrides=overrides, overrides_for=overrides_for)
+    work = partial(_load_group, overrides=overrides, overrides_for=overrides_for,
+                   verify_checksums=verify_checksums)
     for done, part in enumerate(ordered_map(work, batches), start=1):
         result.tables.extend(part.tables)
         result.errors.extend(part.errors)
@@ -93,14 +97,15 @@ def load(
 
 
 def _load_group(members: list[tuple[str, Source]], *, overrides: ColumnOverrides | None,
-                overrides_for: Callable[[str], ColumnOverrides] | None) -> Loaded:
+                overrides_for: Callable[[str], ColumnOverrides] | None,
+                verify_checksums: bool) -> Loaded:
     """Read and build one run's files: the unit of work a worker process is given, so it
     names readers instead of holding them (a reader's functions may be closures, which do
     not pickle) and returns its error instead of raising it."""
     part = Loaded()
     resolved = [(readers.get_reader(name), source) for name, source in members]
     try:
-        for raw in _read_group(resolved):
+        for raw in _read_group(resolved, verify_checksums):
             specific = overrides_for(raw.source) if overrides_for else ColumnOverrides()
             merged = ColumnOverrides(
                 x=(overrides.x if overrides and overrides.x else specific.x),
@@ -115,18 +120,20 @@ def _load_group(members: list[tuple[str, Source]], *, overrides: ColumnOverrides
     return part
 
 
-def _read_group(members: list[tuple[readers.Reader, Source]]) -> list[RawRun]:
+def _read_group(members: list[tuple[readers.Reader, Source]], verify: bool) -> list[RawRun]:
     """Read the files of one group; runs of the same name across files are joined."""
     raws: list[RawRun] = []
     for reader, source in members:
-        raws.extend(reader.read(source))
+        read = reader.verify if verify and reader.verify else reader.read
+        raws.extend(read(source))
     if len(members) == 1:
         return raws
     by_name: dict[str | None, list[RawRun]] = {}
     for raw in raws:
         by_name.setdefault(raw.name, []).append(raw)
     name = _group_name(members)
-    return [join_on_x(runs, name) for runs in by_name.values()]
+    join = members[0][0].join or join_on_x
+    return [join(runs, name) for runs in by_name.values()]
 
 
 def _group_name(members: list[tuple[readers.Reader, Source]]) -> str:

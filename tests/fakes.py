@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from curvedoc import detectors
-from curvedoc import engine
+from curvedoc import detectors, engine
 from curvedoc.detectors import Detector, Option
 from curvedoc.findings import Finding, Severity
 from curvedoc.table import CurveTable

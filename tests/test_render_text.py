@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 import re
 
+import fake_detectors
 import pytest
+import report_data
 from rich.console import Console
 
-import fake_detectors
-import report_data
 from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Finding, Severity
 from curvedoc.ranking import best

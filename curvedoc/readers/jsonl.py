@@ -15,11 +15,18 @@ What differs between them is fixed here, before the table builder sees the recor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from curvedoc.readers import Reader
-from curvedoc.readers._json import flatten, head_document, head_lines, parse_lines, records_run
+from curvedoc.readers._json import (
+    flatten,
+    head_document,
+    head_lines,
+    parse_lines,
+    records_run,
+)
 from curvedoc.roles import Kind, guess_role, is_axis_name
 from curvedoc.source import Source
 from curvedoc.table import RawRun
@@ -57,7 +64,9 @@ def _evaluation(record: dict[str, float], split: str) -> dict[str, float]:
             if not (v == -1 and "mAP" in k)}
 
 
-def _record(value: dict[str, Any]) -> dict[str, float]:
+def _record(value: Mapping[str, Any]) -> Mapping[str, float]:
+    """A record that is not all numbers: its numbers, under `val/` names when its
+    `mode` says it is an evaluation record."""
     record = flatten(value)
     mode = value.get("mode")
     if isinstance(mode, str) and mode.lower() != "train":
@@ -65,7 +74,7 @@ def _record(value: dict[str, Any]) -> dict[str, float]:
     return record
 
 
-def _mmengine_val_on_epochs(records: list[dict[str, float]]) -> None:
+def _mmengine_val_on_epochs(records: list[dict[str, Any]]) -> None:
     """MMEngine by-epoch logs: training records carry `epoch`, `iter` and `step` (the
     iteration); an evaluation record has no `epoch` and its `step` is the epoch."""
     if not any("epoch" in r and "iter" in r and "step" in r for r in records):
@@ -77,18 +86,18 @@ def _mmengine_val_on_epochs(records: list[dict[str, float]]) -> None:
 
 
 def _read(source: Source) -> list[RawRun]:
-    records: list[dict[str, float]] = []
+    records: list[dict[str, Any]] = []
     not_objects: list[int] = []
     for number, value in parse_lines(source):
-        if isinstance(value, dict):
-            records.append(_record(value))
+        if type(value) is dict:
+            records.append(value)
         else:
             not_objects.append(number)
     if not_objects:
         more = f" and {len(not_objects) - 1} more" if len(not_objects) > 1 else ""
         source.warnings.append(f"line {not_objects[0]}{more} skipped: not a JSON object")
     _mmengine_val_on_epochs(records)
-    return [records_run(records, source, READER.name)]
+    return [records_run(records, source, READER.name, prepare=_record)]
 
 
 READER = Reader(

@@ -7,7 +7,12 @@ they are kept as written.
 
 from __future__ import annotations
 
-from curvedoc.readers._json import document_reader, first_list_name, head_document, numeric_list
+from curvedoc.readers._json import (
+    document_reader,
+    first_list_name,
+    head_document,
+    numeric_list,
+)
 from curvedoc.roles import Kind, guess_role, is_axis_name
 from curvedoc.source import Source
 
