@@ -148,8 +148,26 @@ def test_phrases_for_points_for_several_findings_and_for_mixed_axes() -> None:
         ("b", (_finding("lr-drop", 30, 30),))), ("c",))
     assert phrase(drops, {"a": "epoch", "b": "epoch", "c": "epoch"}) == \
         "at epochs 30 and 60 in a; 30 in b; not in c"
+    everywhere_else = CodeDifference("lr-drop", drops.found, ("c", "d", "e", "f"))
+    assert phrase(everywhere_else, dict.fromkeys("abcdef", "epoch")).endswith(
+        "30 in b; not in the other 4 runs")
     mixed = CodeDifference("overfitting", (("a", (_finding("overfitting", 12, None),)),
                                            ("b", (_finding("overfitting", 4000, None),))), ())
     assert mixed.kind == "shifted"
     assert phrase(mixed, {"a": "epoch", "b": "step"}) == \
         "starts at epoch 12 in a, step 4000 in b"
+
+
+def test_real_appended_runs_overfit_from_different_epochs(real_logs, monkeypatch, cli) -> None:
+    """SOURCES.md: two runs appended in one Keras log, val loss lowest at epoch 8 in the
+    first and at epoch 0 in the second.  With the package's own detectors."""
+    monkeypatch.undo()  # this test only: the real detectors, not the fakes
+    log = real_logs / "keras-csvlogger" / "irfanet10__training_logs191017(2).log"
+    doc = json.loads(cli("compare", "--format", "json", str(log)).out)
+    assert [r["label"] for r in doc["runs"]] == ["run 1 of 2", "run 2 of 2"]
+    overfitting = next(d for d in doc["differences"] if d["code"] == "overfitting")
+    assert overfitting["kind"] == "shifted"
+    assert [(f["run"], f["start"]) for f in overfitting["found"]] == [
+        ("run 1 of 2", [8]), ("run 2 of 2", [0])]
+    out = cli("compare", str(log)).out
+    assert "overfitting  starts at epoch 8 in run 1 of 2, 0 in run 2 of 2" in out

@@ -21,7 +21,10 @@ from curvedoc.render import palette
 from curvedoc.render.safe import printable
 from curvedoc.render.text import Plots, num, short_metric, x_text
 
-__all__ = ["differences", "phrase", "render"]
+__all__ = ["MAX_NAMED", "differences", "phrase", "render"]
+
+#: Runs without a code are named up to this many; beyond, they are counted.
+MAX_NAMED = 3
 
 
 def render(comparison: Comparison, console: Console, *, plot: bool = False,
@@ -106,8 +109,9 @@ def _code_list(codes: Sequence[CodeDifference], comparison: Comparison) -> Table
 
 
 def phrase(difference: CodeDifference, x_names: dict[str, str]) -> str:
-    """"starts at epoch 12 in A, 40 in B", "at epochs 30 and 60 in A; 30 in B; not in C",
-    or for a code found alike everywhere "at epoch 0 in every run"."""
+    """"starts at epoch 12 in A, 40 in B", "at epochs 30 and 60 in A; 30 in B; not in C"
+    (or "not in the other 9 runs"), or for a code found alike everywhere "at epoch 0 in
+    every run"."""
     found = difference.found
     spans = all(f.end != f.start for _, fs in found for f in fs)
     several = any(len(fs) > 1 for _, fs in found)
@@ -124,8 +128,11 @@ def phrase(difference: CodeDifference, x_names: dict[str, str]) -> str:
         return f"{head} {where(*found[0])} in every run"
     text = f"{head} " + ("; " if several else ", ").join(
         f"{where(label, fs)} in {label}" for label, fs in found)
-    if difference.missing:
-        text += "; not in " + ", ".join(difference.missing)
+    missing = difference.missing
+    if len(missing) > MAX_NAMED:
+        text += f"; not in the other {len(missing)} runs"
+    elif missing:
+        text += "; not in " + ", ".join(missing)
     return text
 
 
