@@ -21,7 +21,7 @@ from curvedoc.render.safe import printable
 from curvedoc.table import ColumnOverrides
 
 __all__ = ["check_fail_on", "diagnose_paths", "exit_code", "finish", "loading_bar",
-           "settings", "write_output"]
+           "print_problems", "settings", "write_output"]
 
 
 def check_fail_on(value: str) -> str:
@@ -60,10 +60,19 @@ def loading_bar(color: str) -> AbstractContextManager[Callable[[int, int, str], 
     return loading_progress(make_console(color, stderr=True))
 
 
-def finish(report: Report, rendered: str, output: str | None, fail_on: str) -> int:
-    """Print the warnings, write the report to `output` (or stdout), return the exit code."""
+def print_problems(report: Report, *, errors: bool) -> None:
+    """The warnings on stderr and, for output that does not list them itself (text), the
+    files that could not be read."""
     for warning in report.warnings:
         print(f"curvedoc: warning: {printable(warning)}", file=sys.stderr)
+    for error in report.errors if errors else ():
+        print(f"curvedoc: error: {printable(error.source)}: {printable(error.message)}",
+              file=sys.stderr)
+
+
+def finish(report: Report, rendered: str, output: str | None, fail_on: str) -> int:
+    """Print the warnings, write the report to `output` (or stdout), return the exit code."""
+    print_problems(report, errors=False)
     if output is None:
         sys.stdout.write(rendered)
     else:

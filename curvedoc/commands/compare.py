@@ -11,11 +11,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from curvedoc.commands._shared import diagnose_paths, exit_code, loading_bar, settings
+from curvedoc.commands._shared import (
+    diagnose_paths,
+    exit_code,
+    loading_bar,
+    print_problems,
+    settings,
+)
 from curvedoc.comparison import compare
 from curvedoc.errors import CurvedocError
 from curvedoc.render.console import check_color, make_console
-from curvedoc.render.safe import printable
 
 __all__ = ["FORMATS", "run"]
 
@@ -32,12 +37,8 @@ def run(paths: Sequence[str], *, output_format: str, log_format: str | None,
     config = settings(config_file, ignore)
     with loading_bar(color) as progress:
         report = diagnose_paths(paths, config, log_format=log_format, progress=progress)
-    for warning in report.warnings:
-        print(f"curvedoc: warning: {printable(warning)}", file=sys.stderr)
-    if output_format == "text" or len(report.runs) < 2:
-        for error in report.errors:
-            print(f"curvedoc: error: {printable(error.source)}: {printable(error.message)}",
-                  file=sys.stderr)
+    # JSON lists the unreadable files itself, unless there is no comparison to write.
+    print_problems(report, errors=output_format == "text" or len(report.runs) < 2)
     if len(report.runs) < 2:
         found = "one run" if report.runs else "no run"
         raise CurvedocError(f"compare needs at least two runs; {found} could be read")

@@ -14,13 +14,13 @@ from curvedoc.commands._shared import (
     exit_code,
     finish,
     loading_bar,
+    print_problems,
     settings,
     write_output,
 )
 from curvedoc.engine import Report
 from curvedoc.render import check_format, render
 from curvedoc.render.console import check_color, make_console
-from curvedoc.render.safe import printable
 from curvedoc.table import ColumnOverrides
 
 if TYPE_CHECKING:
@@ -57,20 +57,16 @@ def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: 
                                 progress=progress, verify_checksums=verify_checksums)
     if output_format != "text":
         return finish(report, render(report, output_format), output, fail_on)
-    for warning in report.warnings:
-        print(f"curvedoc: warning: {printable(warning)}", file=sys.stderr)
+    print_problems(report, errors=True)
     _text(report, display, output)
     return exit_code(report, fail_on)
 
 
 def _text(report: Report, display: Display, output: str | None) -> None:
-    """The terminal report on stdout (or plain into `--output`), errors on stderr, and
-    the picture files if asked."""
+    """The terminal report on stdout (or plain into `--output`), and the picture files
+    if asked."""
     from curvedoc.render import text
 
-    for error in report.errors:
-        print(f"curvedoc: error: {printable(error.source)}: {printable(error.message)}",
-              file=sys.stderr)
     buffer = io.StringIO() if output else None
     console = make_console("never" if output else display.color, file=buffer)
     plot = (sys.stdout.isatty() and not output) if display.plot is None else display.plot
