@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Kind", "Role", "Split", "guess_role", "is_axis_name"]
+__all__ = ["Kind", "Role", "Split", "guess_role", "is_axis_name", "snake_case"]
 
 
 class Split(str, Enum):
@@ -115,6 +115,12 @@ def _tokens(name: str) -> list[str]:
     # camelCase (TrainLoss, valAcc) is common in hand-made logs: split it into words.
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", " ", name)
     return _TOKEN.findall(spaced.lower())
+
+
+def snake_case(name: str) -> str:
+    """A free-form metric name (`Train Loss`, `ValAcc`, `LR`) as the words `guess_role`
+    reads, joined by `_` (`train_loss`, `val_acc`, `lr`): for logs whose names are prose."""
+    return "_".join(_tokens(name))
 
 
 def guess_role(name: str) -> Role:

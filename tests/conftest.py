@@ -13,7 +13,9 @@ import pytest
 
 from curvedoc.cli import main
 
-REAL_LOGS = Path(__file__).resolve().parent.parent.parent / "shared" / "real_logs"
+# Beside the checkout (/work/main -> /work/shared) or further up (/work/wt/NAME).
+REAL_LOGS = next((p / "shared" / "real_logs" for p in Path(__file__).resolve().parents
+                  if (p / "shared" / "real_logs").is_dir()), Path("/nonexistent"))
 
 
 @dataclass

@@ -55,6 +55,7 @@ def test_lightning_sparse_rows_aggregate_per_epoch() -> None:
     assert table.series("val_loss").tolist() == [1.5, 1.2]
     assert table.series("lr").tolist() == [0.1, 0.01]  # lr row takes the next row's epoch
     assert table.steps is not None and len(table.steps) == 7
+    assert table.steps_x is not None and table.steps_x.tolist() == [0, 0, 0, 0, 1, 1, 1]
 
 
 def test_fractional_epochs_align_on_evaluations() -> None:
@@ -65,6 +66,51 @@ def test_fractional_epochs_align_on_evaluations() -> None:
     (table,) = build(raw(frame, epoch="epoch"))
     assert list(table.x) == [1.0, 2.0]
     assert table.series("train_loss").tolist() == [1.5, 0.7]
+
+
+def test_step_axis_keeps_every_step_with_sparse_evaluations() -> None:
+    """Eval every 30 steps: the train curve keeps its resolution, val is sparse."""
+    steps = list(range(10, 120, 10))
+    loss = [float(s) for s in steps]
+    val = [1.0 if s in (30, 60, 90) else np.nan for s in steps]
+    (table,) = build(raw({"step": steps, "loss": loss, "val_loss": val}, step="step"))
+    assert list(table.x) == steps
+    assert table.series("train_loss").tolist() == loss
+    assert table.series("val_loss").index.tolist() == [30, 60, 90]
+
+
+def test_evaluation_before_training_and_merged_eval_sets() -> None:
+    """An eval before the first step, then per-epoch evals of two sets, one record each."""
+    nan = np.nan
+    frame = {"epoch": [0, 0, 0.5, 1.0, 1.0, 1.0, 1.5, 2.0, 2.0, 2.0],
+             "loss": [nan, nan, 2.0, 1.0, nan, nan, 0.8, 0.6, nan, nan],
+             "eval_a_loss": [3.0, nan, nan, nan, 1.1, nan, nan, nan, 0.9, nan],
+             "eval_b_loss": [nan, 4.0, nan, nan, nan, 1.3, nan, nan, nan, 1.2]}
+    (table,) = build(raw(frame, epoch="epoch"))
+    assert list(table.x) == [0, 1, 2]
+    assert np.isnan(table.frame["loss"].iloc[0])
+    assert table.series("train_loss").tolist() == [1.5, 0.7]
+    assert table.frame["eval_b_loss"].tolist() == [4.0, 1.3, 1.2]
+    assert table.column("val_loss") == "eval_a_loss"
+
+
+def test_a_single_evaluation_does_not_collapse_the_train_curve() -> None:
+    nan = np.nan
+    only_end = {"epoch": [0.25, 0.5, 0.75, 1.0, 1.0], "loss": [4, 3, 2, 1, nan],
+                "eval_loss": [nan, nan, nan, nan, 1.5]}
+    (table,) = build(raw(only_end, epoch="epoch"))
+    assert list(table.x) == [0.25, 0.5, 0.75, 1.0]
+    assert table.series("train_loss").tolist() == [4, 3, 2, 1]
+    before_and_after = {"step": [0, 10, 20, 30, 30], "loss": [nan, 3, 2, 1, nan],
+                        "eval_loss": [2.0, nan, nan, nan, 1.5]}
+    (table,) = build(raw(before_and_after, step="step"))
+    assert table.series("train_loss").tolist() == [3, 2, 1]
+
+
+def test_no_evaluation_keeps_every_logged_point() -> None:
+    (table,) = build(raw({"epoch": [1.94, 3.88, 5.81], "loss": [0.9, 0.7, 0.6]}, epoch="epoch"))
+    assert list(table.x) == [1.94, 3.88, 5.81]
+    assert table.steps is None
 
 
 def test_loss_parts_get_a_total() -> None:

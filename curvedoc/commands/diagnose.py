@@ -2,54 +2,95 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from curvedoc.diagnose import Report, RunReport, diagnose_table
-from curvedoc.errors import CurvedocError
-from curvedoc.findings import Severity
-from curvedoc.load import load
+from curvedoc.commands._shared import (
+    check_fail_on,
+    diagnose_paths,
+    exit_code,
+    finish,
+    loading_bar,
+    print_problems,
+    settings,
+    write_output,
+)
+from curvedoc.engine import Report
+from curvedoc.render import check_format, render
+from curvedoc.render.console import check_color, make_console
 from curvedoc.table import ColumnOverrides
 
-__all__ = ["exit_code", "run"]
+if TYPE_CHECKING:
+    from rich.console import Console
 
-FAIL_ON = ("info", "warning", "error", "never")
+    from curvedoc.render.text import TextOptions
+
+__all__ = ["Display", "run"]
+
+
+@dataclass(frozen=True)
+class Display:
+    """How the text report looks; other output formats ignore it."""
+
+    plot: bool | None = None  # None: plot only when stdout is a terminal
+    color: str = "auto"
+    log_y: bool = False
+    summary: bool = False
+    save_svg: str | None = None
+    save_html: str | None = None
 
 
 def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: str | None,
-        roles: Mapping[str, str], fail_on: str) -> int:
-    if fail_on not in FAIL_ON:
-        raise CurvedocError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
-    loaded = load(paths, format=log_format, overrides=ColumnOverrides(x=x, roles=dict(roles)))
-    report = Report(
-        runs=[RunReport(table, diagnose_table(table)) for table in loaded.tables],
-        errors=loaded.errors,
-        warnings=loaded.warnings,
-    )
-    for warning in report.warnings:
-        print(f"curvedoc: warning: {warning}", file=sys.stderr)
-    sys.stdout.write(_render(report, output_format))
+        roles: Mapping[str, str], fail_on: str, output: str | None = None,
+        config_file: str | None = None, ignore: Sequence[str] = (),
+        display: Display = Display(), verify_checksums: bool = False) -> int:
+    check_format(output_format)
+    check_fail_on(fail_on)
+    check_color(display.color)
+    config = settings(config_file, ignore)
+    with loading_bar(display.color) as progress:
+        report = diagnose_paths(paths, config, log_format=log_format,
+                                overrides=ColumnOverrides(x=x, roles=dict(roles)),
+                                progress=progress, verify_checksums=verify_checksums)
+    if output_format != "text":
+        return finish(report, render(report, output_format), output, fail_on)
+    print_problems(report, errors=True)
+    _text(report, display, output)
     return exit_code(report, fail_on)
 
 
-def _render(report: Report, output_format: str) -> str:
-    if output_format == "json":
-        from curvedoc.render import json
+def _text(report: Report, display: Display, output: str | None) -> None:
+    """The terminal report on stdout (or plain into `--output`), and the picture files
+    if asked."""
+    from curvedoc.render import text
 
-        return json.render(report)
-    if output_format == "text":
-        from curvedoc.render import text
+    buffer = io.StringIO() if output else None
+    console = make_console("never" if output else display.color, file=buffer)
+    plot = (sys.stdout.isatty() and not output) if display.plot is None else display.plot
+    options = text.TextOptions(plot=plot, log_y=display.log_y, summary_only=display.summary)
+    text.render(report, console, options)
+    if buffer is not None and output:
+        write_output(output, buffer.getvalue())
+    if display.save_svg or display.save_html:
+        _save_picture(report, replace(options, plot=display.plot is not False), display,
+                      console)
 
-        return text.render(report)
-    raise CurvedocError(f"unknown output format {output_format!r}")
 
+def _save_picture(report: Report, options: TextOptions, display: Display,
+                  console: Console) -> None:
+    """The report as SVG/HTML, in colour and with plots whatever stdout is (unless
+    `--no-plot`): rendered again on a recording console, so stdout stays as it was."""
+    from rich.console import Console
 
-def exit_code(report: Report, fail_on: str) -> int:
-    """2 when an input could not be read, else 1 when a finding reaches `fail_on`, else 0."""
-    if report.errors:
-        return 2
-    if fail_on != "never":
-        threshold = Severity(fail_on).rank
-        if any(f.severity.rank >= threshold for run in report.runs for f in run.findings):
-            return 1
-    return 0
+    from curvedoc.render import text
+
+    picture = Console(file=io.StringIO(), record=True, width=console.width,
+                      force_terminal=True, color_system="truecolor", highlight=False)
+    text.render(report, picture, options)
+    if display.save_svg:
+        write_output(display.save_svg, picture.export_svg(title="curvedoc diagnose", clear=False))
+    if display.save_html:
+        write_output(display.save_html, picture.export_html(clear=False))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import re
 import io
+import re
 from collections.abc import Callable, Iterable
 from pathlib import PurePath
 
@@ -53,7 +53,7 @@ def read_delimited(source: Source) -> pd.DataFrame:
     """
     first = source.head_text.lstrip("\ufeff").split("\n", 1)[0]
     sep = _delimiter(first)
-    options = dict(sep=sep, skipinitialspace=True, engine="c", low_memory=False)
+    options = dict(sep=sep, engine="c")
     try:
         if source.path is not None and source.encoding == "utf-8":
             frame = pd.read_csv(source.path, **options)

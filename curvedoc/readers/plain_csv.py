@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from curvedoc.readers._common import LOG_SUFFIXES, delimited_reader, header_cells, suffix
+from curvedoc.readers._common import (
+    LOG_SUFFIXES,
+    delimited_reader,
+    header_cells,
+    suffix,
+)
 from curvedoc.roles import Kind, guess_role
 from curvedoc.source import Source
 

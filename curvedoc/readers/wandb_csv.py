@@ -17,6 +17,10 @@ _SEP = " - "
 
 def _sniff(source: Source) -> float:
     cells = header_cells(source)
+    # The x column has a name; a `logging` line's time stamp (`12:00:00,123 - INFO - ...`)
+    # splits into cells with " - " too, but its first cell holds no letter.
+    if not cells or not any(char.isalpha() for char in cells[0]):
+        return 0.0
     grouped = [c for c in cells[1:] if _SEP in c]
     if not grouped or len(grouped) < len(cells) - 1:
         return 0.0

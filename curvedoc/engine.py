@@ -7,16 +7,20 @@ from dataclasses import dataclass, field
 
 from curvedoc.detectors import all_detectors
 from curvedoc.findings import Finding
-from curvedoc.load import LoadError
+from curvedoc.loader import LoadError
 from curvedoc.table import CurveTable
 
-__all__ = ["Report", "RunReport", "diagnose_table"]
+__all__ = ["Report", "RunReport", "diagnose_run", "diagnose_table"]
 
 
 @dataclass
 class RunReport:
+    """One run's findings; `checked` lists the codes that ran on it (after ignores), so a
+    report can also say which checks passed."""
+
     table: CurveTable
     findings: list[Finding]
+    checked: tuple[str, ...] = ()
 
 
 @dataclass
@@ -43,3 +47,14 @@ def diagnose_table(
             continue
         findings.extend(detector.run(table, detector.options_with(options.get(detector.code))))
     return sorted(findings, key=lambda f: (f.start, f.code))
+
+
+def diagnose_run(
+    table: CurveTable,
+    *,
+    ignore: Collection[str] = (),
+    options: Mapping[str, Mapping[str, float]] | None = None,
+) -> RunReport:
+    """`diagnose_table` plus the codes it checked, for reports that list passing checks."""
+    checked = tuple(d.code for d in all_detectors() if d.code not in ignore)
+    return RunReport(table, diagnose_table(table, ignore=ignore, options=options), checked)

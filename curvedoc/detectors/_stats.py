@@ -1,0 +1,320 @@
+"""Noise-aware statistics shared by the detectors (numpy only, so start-up stays fast).
+
+Real learning curves are noisy, sometimes step-level, gappy and short.  A detector that
+compares single epochs cries wolf on every healthy run, so every decision here is
+taken against the curve's own noise:
+
+* :func:`noise` estimates a curve's point-to-point noise robustly from second
+  differences, which ignore the curve's trend;
+* :func:`smooth` is a centred local-linear fit (LOWESS without its robustness loop,
+  after a 3-point running median that removes single-epoch spikes): centred, so a
+  turning point is not shifted later as with an exponential moving average;
+* :func:`trend` combines Mann-Kendall (is the rise persistent?) with the Theil-Sen
+  slope (how much did it rise?), both insensitive to outliers;
+* :func:`swings` splits a smoothed curve into rises and falls larger than a threshold,
+  and :func:`onset` finds where a rising curve started to rise;
+* :func:`quality` picks the validation score (accuracy, mAP, WER) and
+  :func:`improvement` says whether it clearly improved over a span;
+* :func:`curve` reads one role of a table as finite arrays, reducing long step-level
+  series with :func:`downsample` (bucket medians, with the logged minimum and maximum
+  kept, so noise averages out while the best point and abrupt steps survive).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from curvedoc.table import CurveTable
+
+__all__ = [
+    "Curve", "Score", "Trend", "aligned", "curve", "default_window", "downsample",
+    "improvement", "noise", "noise_after", "onset", "quality", "smooth", "swings", "trend",
+]
+
+#: Longer series are reduced to about this many points before any statistics.
+MAX_POINTS = 1000
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One metric of a run as finite numbers: x in the log's numbering, y as logged."""
+
+    column: str
+    x: np.ndarray
+    y: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def index_at(self, x: float) -> int:
+        """The first point at or after `x` (len(self) when there is none)."""
+        return int(np.searchsorted(self.x, x, side="left"))
+
+
+def curve(table: CurveTable, role: str, *, reduce: bool = True) -> Curve | None:
+    """The primary column of `role` with NaN and inf dropped, or None when there is none.
+
+    Series longer than `MAX_POINTS` (step-level logs) are reduced with :func:`downsample`
+    unless `reduce` is false (a learning-rate schedule has no noise to average away).
+    """
+    column = table.column(role)
+    if column is None:
+        return None
+    values = table.frame[column]
+    x = values.index.to_numpy(dtype=float)
+    y = values.to_numpy(dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    if not keep.any():
+        return None
+    x, y = x[keep], y[keep]
+    if reduce:
+        x, y = downsample(x, y, MAX_POINTS)
+    return Curve(column, x, y)
+
+
+@dataclass(frozen=True)
+class Score:
+    """A validation score to set against the validation loss.
+
+    `sign * curve.y` rises as the model improves; `perfect` is the best possible value
+    when the scale has one (1 or 100 for an accuracy or a 0-1 metric, 0 for an error
+    rate), so an improvement can be measured against the room left for it.
+    """
+
+    curve: Curve
+    sign: float
+    perfect: float | None
+
+    def headroom(self, level: float) -> float:
+        """How far `level` is from perfect (from zero when the scale has no top)."""
+        return abs(self.perfect - level) if self.perfect is not None else abs(level)
+
+
+def quality(table: CurveTable) -> Score | None:
+    """Accuracy, else another higher-is-better metric (mAP, F1), else a lower-is-better
+    one (WER, MAE): the score that says whether more predictions are right."""
+    for role, sign in (("val_acc", 1.0), ("val_metric", 1.0), ("val_error", -1.0)):
+        found = curve(table, role)
+        if found is None:
+            continue
+        top = float(np.max(np.abs(found.y)))
+        if sign < 0:
+            perfect: float | None = 0.0
+        elif top <= 1.0:
+            perfect = 1.0
+        else:
+            perfect = 100.0 if role == "val_acc" and top <= 100.0 else None
+        return Score(found, sign, perfect)
+    return None
+
+
+def improvement(score: Score, x0: float, x1: float, *, alpha: float, noise_k: float,
+                min_gain: float) -> tuple[float, float] | None:
+    """The score's smoothed level at x0 and x1 when it improved over [x0, x1] clearly:
+    a Mann-Kendall trend (p < `alpha`), a Theil-Sen change above `noise_k` times its noise,
+    and a gain of at least `min_gain` of the room it had left.  None otherwise."""
+    found = score.curve
+    inside = (found.x >= x0) & (found.x <= x1)
+    if inside.sum() < 3:
+        return None
+    sx, sy = found.x[inside], found.y[inside]
+    better = trend(sx, score.sign * sy)
+    if better.p_up >= alpha:
+        return None
+    if better.change(sx) <= noise_k * noise_after(found.y, int(np.argmax(inside))):
+        return None
+    level = smooth(found.x, found.y)[inside]
+    if score.sign * float(level[-1] - level[0]) < min_gain * score.headroom(float(level[0])):
+        return None
+    return float(level[0]), float(level[-1])
+
+
+def aligned(a: Curve, b: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x values both curves have, with each curve's values there."""
+    x, ia, ib = np.intersect1d(a.x, b.x, assume_unique=True, return_indices=True)
+    return x, a.y[ia], b.y[ib]
+
+
+def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most about `max_points` points: the median of each of equal buckets, placed at
+    the bucket's middle x (a logged x), plus the series' minimum and maximum as logged.
+
+    Medians average the step-to-step noise away without being pulled by spikes; a level
+    change (a learning-rate step) stays where it was, to within one bucket; the lowest
+    and highest logged values (the best checkpoint, the worst spike) survive as they are.
+    """
+    n = len(x)
+    if n <= max_points:
+        return x, y
+    buckets = [(lo, hi) for lo, hi in pairwise(np.linspace(0, n, max_points - 1).astype(int))
+               if hi > lo]
+    rows = [(lo + hi) // 2 for lo, hi in buckets]
+    values = [float(np.median(y[lo:hi])) for lo, hi in buckets]
+    for extreme in (int(np.argmin(y)), int(np.argmax(y))):
+        if extreme not in rows:
+            rows.append(extreme)
+            values.append(float(y[extreme]))
+    order = np.argsort(rows, kind="stable")
+    return x[np.asarray(rows)[order]], np.asarray(values)[order]
+
+
+def noise(y: np.ndarray) -> float:
+    """Robust standard deviation of a curve's point-to-point noise.
+
+    Second differences cancel a locally linear trend; for white noise of deviation s
+    they have deviation s*sqrt(6).  The median absolute deviation ignores the few large
+    second differences at bends and spikes.  0.0 when there are too few points.
+    """
+    if len(y) < 4:
+        return 0.0
+    d2 = y[:-2] - 2.0 * y[1:-1] + y[2:]
+    mad = float(np.median(np.abs(d2 - np.median(d2))))
+    return 1.4826 * mad / math.sqrt(6.0)
+
+
+def noise_after(y: np.ndarray, start: int) -> float:
+    """The noise from `start` on, over at least the last third of the curve (and at least
+    8 points): early training is often far noisier than the part a detector judges, but
+    a handful of points gives too rough an estimate (it comes out low as often as not)."""
+    points = max(8, len(y) // 3)
+    return noise(y[max(0, min(start, len(y) - points)):])
+
+
+def default_window(n: int) -> int:
+    """Smoothing window for `n` points: 3 for short runs, up to 9 for long ones.
+
+    Kept narrow on purpose: a wide window flattens the short-lived dips that follow a
+    learning-rate drop, which the detectors need to see.
+    """
+    return int(np.clip(2 * (n // 20) + 1, 3, 9))
+
+
+def smooth(x: np.ndarray, y: np.ndarray, window: int | None = None) -> np.ndarray:
+    """A centred, lag-free smooth: 3-point running median, then local-linear fits.
+
+    Each point is refitted by a weighted straight line through its `window` nearest
+    neighbours (tricube weights, windows shifted inwards at the ends), so a linear
+    trend passes through unbiased even at the first and last point.
+    """
+    n = len(y)
+    window = min(window or default_window(n), n)
+    if n < 3 or window < 3:
+        return y.astype(float)
+    med = y.astype(float)
+    med[1:-1] = np.median(np.stack([y[:-2], y[1:-1], y[2:]]), axis=0)
+    start = np.clip(np.arange(n) - window // 2, 0, n - window)
+    rows = start[:, None] + np.arange(window)[None, :]
+    xs, ys = x[rows], med[rows]
+    dist = np.abs(xs - x[:, None])
+    # Half again the farthest neighbour's distance, so every point in the window counts.
+    reach = dist.max(axis=1, keepdims=True) * 1.5
+    reach[reach == 0] = 1.0
+    w = (1.0 - (dist / reach) ** 3) ** 3
+    sw = w.sum(axis=1)
+    mx = (w * xs).sum(axis=1) / sw
+    my = (w * ys).sum(axis=1) / sw
+    sxx = (w * (xs - mx[:, None]) ** 2).sum(axis=1)
+    sxy = (w * (xs - mx[:, None]) * (ys - my[:, None])).sum(axis=1)
+    slope = np.divide(sxy, sxx, out=np.zeros(n), where=sxx > 0)
+    return my + slope * (x - mx)
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A monotone trend: Theil-Sen slope and one-sided Mann-Kendall p-values."""
+
+    slope: float
+    p_up: float
+    p_down: float
+
+    def change(self, x: np.ndarray) -> float:
+        """The change the slope implies over the span of `x`."""
+        return self.slope * float(x[-1] - x[0]) if len(x) else 0.0
+
+
+def trend(x: np.ndarray, y: np.ndarray) -> Trend:
+    """Mann-Kendall test (with the tie correction) and Theil-Sen slope of y over x.
+
+    Mann-Kendall only counts how often later points are higher than earlier ones, so a
+    single spike cannot make a trend; a p-value below 0.05 means a rise (or fall) this
+    consistent arises by chance less than one time in twenty (for independent noise:
+    slow wander fakes trends more often, which is why detectors add magnitude tests).
+    """
+    n = len(y)
+    if n < 3:
+        return Trend(0.0, 1.0, 1.0)
+    i, j = np.triu_indices(n, k=1)
+    dy = y[j] - y[i]
+    dx = x[j] - x[i]
+    ok = dx != 0
+    slope = float(np.median(dy[ok] / dx[ok])) if ok.any() else 0.0
+    s = float(np.sign(dy).sum())
+    _, counts = np.unique(y, return_counts=True)
+    ties = float((counts * (counts - 1) * (2 * counts + 5)).sum())
+    var = (n * (n - 1) * (2 * n + 5) - ties) / 18.0
+    if var <= 0:
+        return Trend(slope, 1.0, 1.0)
+    z = (s - math.copysign(1.0, s)) / math.sqrt(var) if s else 0.0
+    p_up = 0.5 * math.erfc(z / math.sqrt(2.0))
+    return Trend(slope, p_up, 1.0 - p_up)
+
+
+def onset(x: np.ndarray, y: np.ndarray, candidates: int = 200) -> float:
+    """Where a curve that ends rising started to rise: the corner of the best "flat, then
+    straight up" fit, y = a + c*max(0, x - k), by least squares over candidate corners
+    k (at most `candidates` of the x values).  The flat piece absorbs everything before
+    the corner, so earlier moves (a fast first epoch) do not drag the corner to the start
+    unless the rise really began there.
+    """
+    inner = x[:-2]
+    if len(inner) > candidates:
+        inner = inner[np.linspace(0, len(inner) - 1, candidates).astype(int)]
+    best, corner = float("inf"), float(x[0])
+    for k in inner:
+        design = np.column_stack([np.ones_like(x), np.maximum(0.0, x - k)])
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        sse = float(((design @ coef - y) ** 2).sum())
+        if coef[1] > 0 and sse < best:
+            best, corner = sse, float(k)
+    return corner
+
+
+def swings(s: np.ndarray, threshold: float) -> list[tuple[int, int, int]]:
+    """Rises (+1) and falls (-1) of a smoothed curve that exceed `threshold`.
+
+    A zigzag: a turn is confirmed only once the curve has moved back by more than the
+    threshold from its last extreme, so wobbles smaller than the threshold never split
+    a swing.  Returns (start index, end index, direction); the last swing may still be
+    in progress at the end of the log.
+    """
+    n = len(s)
+    lo = hi = 0
+    pivot, direction = 0, 0
+    for i in range(1, n):
+        if s[i] < s[lo]:
+            lo = i
+        if s[i] > s[hi]:
+            hi = i
+        if s[i] - s[lo] > threshold:
+            pivot, direction, extreme = lo, 1, i
+            break
+        if s[hi] - s[i] > threshold:
+            pivot, direction, extreme = hi, -1, i
+            break
+    else:
+        return []
+    found: list[tuple[int, int, int]] = []
+    for i in range(extreme + 1, n):
+        if (s[i] - s[extreme]) * direction > 0:
+            extreme = i
+        elif (s[extreme] - s[i]) * direction > threshold:
+            found.append((pivot, extreme, direction))
+            pivot, direction, extreme = extreme, -direction, i
+    found.append((pivot, extreme, direction))
+    return found

@@ -1,0 +1,332 @@
+"""`overfitting`: validation loss rises persistently after its minimum while training loss
+keeps falling.
+
+The start of the finding is the checkpoint worth keeping (the validation minimum).  A
+rise counts only when it is (a) larger than the curve's noise and than a relative
+margin (Prechelt's generalisation loss), (b) persistent by a Mann-Kendall test and
+(c) accompanied by a falling training loss.  A rise during which validation accuracy
+clearly keeps improving is left to `loss-acc-divergence`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from curvedoc.detectors import Detector, Option
+from curvedoc.detectors._format import at, num, pct
+from curvedoc.detectors._stats import (
+    Curve,
+    Score,
+    aligned,
+    curve,
+    improvement,
+    noise,
+    noise_after,
+    onset,
+    quality,
+    smooth,
+    trend,
+)
+from curvedoc.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from curvedoc.table import CurveTable
+
+
+CODE = "overfitting"
+
+DOC = """\
+## What it finds
+Validation loss reached its lowest value and then rose persistently while training loss
+kept falling: the model has started to learn the training set rather than the task.
+The finding starts at the validation minimum (the checkpoint worth keeping) and ends
+when the rise stops or is reversed (often by a learning-rate drop); an open end means
+the run is still overfitting when the log stops.  Logs without validation loss but with
+validation accuracy are judged on accuracy (a peak followed by a persistent fall), and
+the finding says so in `metric_used`.
+
+Single-epoch comparisons cry wolf on noisy curves, so a rise must be larger than the
+curve's own noise and than `min_rise` of the minimum, last at least `min_epochs`
+points, and pass a Mann-Kendall trend test.  A validation loss that merely flattens and
+wobbles is not overfitting.  A rise during which validation accuracy clearly keeps
+improving is reported as `loss-acc-divergence` instead.
+
+## Why it happens
+Training loss measures how well the model fits the examples it learns from; validation
+loss measures how well that fit carries over to new data.  Once the model has learned
+the patterns that generalise, the cheapest way to keep lowering the training loss is to
+memorise particulars of the training examples (noise, rare cases, label errors).  That
+lowers the training loss but makes predictions on new data worse and more confidently
+wrong, so validation loss rises.  The difference between the two, the generalisation
+gap, widens.  It comes sooner with a large model on a small data set, weak
+regularisation, little augmentation, or many epochs at a small learning rate.
+
+## What to try
+- Keep the checkpoint from the epoch the finding starts at (the validation minimum);
+  with Keras, `ModelCheckpoint(save_best_only=True)` or
+  `EarlyStopping(restore_best_weights=True)` do this.
+- Stop earlier: early stopping on validation loss with the patience this run needed
+  to show the rise (given in the advice) stops soon after the minimum.
+- Regularise more: stronger weight decay, more dropout, more data augmentation,
+  label smoothing, or a smaller model.
+- Get more (or more varied) training data.
+- If you care about accuracy rather than loss, check whether validation accuracy also
+  fell; pick the checkpoint by the metric you will report.
+
+## Example
+`overfitting` from epoch 62 on: "val_loss rose 70% after its minimum 0.3277 at epoch 62
+(smoothed 0.336 -> 0.5715) while train loss kept falling".  details: `best_x` 62,
+`best_value` 0.3277 (the logged minimum), `level_at_best` 0.336 and `value_now` 0.5715
+(smoothed), `rise` 0.235, `rise_rel` 0.70, `train_change` -0.12, `detected_x` 66,
+`patience` 4, `ongoing` true, `gap_at_best` 0.08, `gap_at_end` 0.53,
+`gap_widening_from` 58, `metric_used` "val_loss".  An ended finding also has `peak_x`.
+"""
+
+OPTIONS = {
+    "min_points": Option(5, "Runs with fewer validation points than this get no finding."),
+    "min_rise": Option(0.05, "Smallest rise above the minimum that counts, relative to the "
+                             "minimum (0.05 = Prechelt's GL5, 5%)."),
+    "noise_k": Option(3.0, "The smoothed rise must also exceed this many times the curve's "
+                           "noise (robust deviation of its point-to-point jitter from the "
+                           "minimum on)."),
+    "alpha": Option(0.05, "Mann-Kendall p-value below which the rise counts as persistent."),
+    "min_epochs": Option(3, "The rise must span at least this many logged points after "
+                            "the minimum."),
+    "min_gain": Option(0.05, "A rise during which the validation score improves by this "
+                             "fraction of the room it had left (and beyond noise) is left "
+                             "to loss-acc-divergence."),
+}
+
+
+@dataclass(frozen=True)
+class _Val:
+    """The validation curve in loss form (lower is better), with how to show it."""
+
+    curve: Curve  # accuracy is turned into an error rate: unit - accuracy
+    role: str
+    unit: float | None  # set when the curve is an accuracy turned into an error
+
+    def shown(self, value: float) -> float:
+        return self.unit - value if self.unit is not None else value
+
+
+def _val_curve(table: CurveTable) -> tuple[_Val, Curve | None] | None:
+    """The validation curve to judge and the matching training curve (same kind)."""
+    loss = curve(table, "val_loss")
+    if loss is not None:
+        return _Val(loss, "val_loss", None), curve(table, "train_loss")
+    acc = curve(table, "val_acc")
+    if acc is None:
+        return None
+    unit = 100.0 if float(np.nanmax(acc.y)) > 1.0 else 1.0
+    train = curve(table, "train_acc")
+    if train is not None:
+        train = Curve(train.column, train.x, unit - train.y)
+    return _Val(Curve(acc.column, acc.x, unit - acc.y), "val_acc", unit), train
+
+
+def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
+    found = _val_curve(table)
+    if found is None or len(found[0].curve) < options["min_points"]:
+        return []
+    val, train = found
+    score = quality(table) if val.unit is None else None
+    x, y = val.curve.x, val.curve.y
+    s = smooth(x, y)
+
+    def threshold(i: int) -> float:
+        return max(options["noise_k"] * noise_after(y, i), options["min_rise"] * abs(s[i]))
+
+    findings = []
+    for lo, low, cross, ret in _excursions(s, threshold):
+        start = lo + int(np.argmin(y[lo:cross]))
+        last = len(y) - 1 if ret is None else ret - 1
+        peak = start + int(np.argmax(s[start:last + 1]))
+        top = last if ret is None else peak
+        if top - start < options["min_epochs"]:
+            continue
+        if ret is None and s[-1] - s[low] <= threshold(low):
+            continue  # risen once, but no longer clearly above the minimum at the end
+        if ret is not None and ret - top > max(2 * options["min_epochs"], (top - start) / 4):
+            continue  # came back about as slowly as it rose: a wander, not a reversed overfit
+        # persistent: rising over the whole excursion, including any return, so a wobble
+        # that goes up and comes back down is not overfitting
+        if trend(x[start:last + 1], y[start:last + 1]).p_up >= options["alpha"]:
+            continue
+        train_change = None if train is None else _train_change(train, x[start], x[top])
+        if train is not None and train_change is None:
+            continue
+        if score is not None and _score_improves(score, x, start, cross, options):
+            continue
+        findings.append(_finding(table, val, train, start, low, cross, top, ret, s,
+                                 train_change))
+    return findings
+
+
+def _excursions(s: np.ndarray,
+                threshold: Callable[[int], float]) -> list[tuple[int, int, int, int | None]]:
+    """Spans where the smoothed curve climbs clearly above its running minimum.
+
+    Returns (first index of the stretch holding the minimum, index of the smoothed
+    minimum, index where the rise became clear, index where the curve came back to within
+    half the threshold, or None).
+    """
+    found: list[tuple[int, int, int, int | None]] = []
+    lo = best = 0
+    k = 1
+    while k < len(s):
+        if s[k] <= s[best]:
+            best = k
+        elif s[k] - s[best] > threshold(best):
+            back = np.flatnonzero(s[k:] <= s[best] + threshold(best) / 2)
+            ret = k + int(back[0]) if len(back) else None
+            found.append((lo, best, k, ret))
+            if ret is None:
+                break
+            lo = best = k = ret
+        k += 1
+    return found
+
+
+def _train_change(train: Curve, x0: float, x1: float) -> float | None:
+    """Theil-Sen change of the training curve over [x0, x1] when it fell by more than its
+    noise there, else None (a flat training curve means something other than
+    overfitting)."""
+    inside = (train.x >= x0) & (train.x <= x1)
+    if inside.sum() < 3:
+        return None
+    tx, ty = train.x[inside], train.y[inside]
+    change = trend(tx, ty).change(tx)
+    return change if change < -noise(ty) else None
+
+
+def _score_improves(score: Score, x: np.ndarray, start: int, cross: int,
+                    options: Mapping[str, float]) -> bool:
+    """Whether the validation score (accuracy, mAP, WER...) clearly improved in the first
+    part of the rise: then it is `loss-acc-divergence`, not overfitting.
+
+    The window is twice the time the rise took to become clear (at least `min_epochs`):
+    long enough for a trend test, short enough that a later recovery of the score
+    (after a learning-rate drop, say) does not hide the overfitting that came first.
+    """
+    stop = min(len(x) - 1, start + 2 * max(int(options["min_epochs"]), cross - start))
+    return improvement(score, x[start], x[stop], alpha=options["alpha"],
+                       noise_k=options["noise_k"], min_gain=options["min_gain"]) is not None
+
+
+def _finding(table: CurveTable, val: _Val, train: Curve | None, start: int, low: int,
+             cross: int, top: int, ret: int | None, s: np.ndarray,
+             train_change: float | None) -> Finding:
+    x, y = val.curve.x, val.curve.y
+    accuracy = val.unit is not None
+    rise = float(s[top] - s[low])
+    details: dict[str, Any] = {
+        "axis": table.x_name,
+        "metric_used": val.role,
+        "best_x": float(x[start]),
+        "best_value": val.shown(float(y[start])),
+        "level_at_best": val.shown(float(s[low])),
+        "value_now": val.shown(float(s[top])),
+        "rise": rise,
+        "rise_rel": rise / abs(float(s[low])) if s[low] else None,
+        # as logged: negative for a falling loss, positive for a rising accuracy
+        "train_change": None if train_change is None else (
+            -train_change if accuracy else train_change),
+        "detected_x": float(x[cross]),
+        "patience": cross - start,
+        "ongoing": ret is None,
+    }
+    if ret is not None:
+        details["peak_x"] = float(x[top])
+    details.update(_gap(val, train, x[start], x[top]))
+    where = f"{num(details['best_value'])} at {at(table.x_name, x[start])}"
+    levels = f"smoothed {num(details['level_at_best'])} -> {num(details['value_now'])}"
+    if ret is not None:
+        levels += f" at {at(table.x_name, x[top])}"
+    name = val.curve.column
+    if accuracy:
+        message = f"{name} fell {num(rise)} after its peak {where} ({levels})"
+    elif details["rise_rel"] is not None:
+        message = f"{name} rose {pct(details['rise_rel'])} after its minimum {where} ({levels})"
+    else:
+        message = f"{name} rose {num(rise)} after its minimum {where} ({levels})"
+    if train_change is not None:
+        message += f" while train {'accuracy kept rising' if accuracy else 'loss kept falling'}"
+    if ret is not None:
+        message += ", then came back"
+    if accuracy:
+        message += "; judged on accuracy, the log has no val loss"
+    end = None if ret is None else float(x[top])
+    return Finding(CODE, Severity.WARNING, float(x[start]), end, message, name, details)
+
+
+def _gap(val: _Val, train: Curve | None, x0: float, x1: float) -> dict[str, float | None]:
+    """Generalisation gap (val minus train, in loss form) at the minimum and the end, and
+    where it began to widen (the corner of the best flat-then-rising fit)."""
+    if train is None:
+        return {}
+    gx, gt, gv = aligned(train, val.curve)
+    upto = gx <= x1
+    if upto.sum() < 5:
+        return {}
+    gx, gap = gx[upto], (gv - gt)[upto]
+    return {
+        "gap_at_best": float(np.interp(x0, gx, gap)),
+        "gap_at_end": float(gap[-1]),
+        "gap_widening_from": onset(gx, smooth(gx, gap)),
+    }
+
+
+def _seen(f: Finding) -> str:
+    d = f.details
+    accuracy = d["metric_used"] == "val_acc"
+    axis = d["axis"]
+    text = (f"{f.metric} was best at {at(axis, d['best_x'])} ({num(d['best_value'])}); the "
+            f"{'fall' if accuracy else 'rise'} since became clear at {at(axis, d['detected_x'])}")
+    if d["ongoing"]:
+        text += f" and the smoothed curve ends the log at {num(d['value_now'])}"
+    else:
+        text += (f"; the smoothed curve peaked at {num(d['value_now'])} at "
+                 f"{at(axis, d['peak_x'])} and then came back")
+    if d["rise_rel"] is not None and not accuracy:
+        text += f", {pct(d['rise_rel'])} above its minimum {num(d['level_at_best'])}"
+    if d["train_change"] is not None:
+        text += (f"; over the same span the training {'accuracy' if accuracy else 'loss'} "
+                 f"changed by {num(d['train_change'])}")
+    if "gap_at_best" in d:
+        text += (f". The generalisation gap (val minus train) went from "
+                 f"{num(d['gap_at_best'])} at the best checkpoint to {num(d['gap_at_end'])}, "
+                 f"widening since {at(axis, d['gap_widening_from'])}")
+    return text + "."
+
+
+def _advice(f: Finding) -> list[str]:
+    d = f.details
+    patience = max(int(d["patience"]), 2)
+    best = at(d["axis"], d["best_x"])
+    return [
+        f"Keep the checkpoint from {best} ({f.metric} {num(d['best_value'])}).",
+        (f"Use early stopping on {f.metric} with patience {patience} and restore the best "
+         f"weights: this run needed {d['patience']} logged points after the best one to "
+         f"show the change clearly."),
+        ("Regularise more: raise weight decay, add dropout or stronger augmentation, or "
+         "try label smoothing; a smaller model or more data also help."),
+        (f"Before settling on the checkpoint from {best}, compare your target metric there "
+         f"with later checkpoints: loss and accuracy can disagree."),
+    ]
+
+
+DETECTOR = Detector(
+    code=CODE,
+    severity=Severity.WARNING,
+    summary="validation loss rises persistently after its minimum while training loss falls",
+    doc=DOC,
+    run=run,
+    seen=_seen,
+    advice=_advice,
+    options=OPTIONS,
+)

@@ -1,0 +1,109 @@
+"""JSON lines, one record per logged point: detectron2 `metrics.json`, MMDetection 2.x
+`*.log.json`, MMEngine `vis_data/scalars.json`, and any record log with epoch/step keys.
+
+What differs between them is fixed here, before the table builder sees the records:
+
+* a record a framework marks as evaluation (MMDetection 2.x `mode: val`, MMEngine's
+  records without `epoch`) gets its names prefixed with its split (`val/loss`).
+  Renaming, not a role in `RawRun.roles`, because evaluation records reuse training
+  names (`loss`, `acc`, `time`, MMPretrain's `accuracy/top1`): under one name the two
+  series would mix in one column.  `lr` keeps its name: it is the same schedule in
+  both.  COCO's -1 sentinel for an empty size range is dropped;
+* MMEngine writes an evaluation record's `step` as the epoch it follows, while training
+  records' `step` is the iteration: evaluation records are put on the epoch axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from curvedoc.readers import Reader
+from curvedoc.readers._json import (
+    flatten,
+    head_document,
+    head_lines,
+    parse_lines,
+    records_run,
+)
+from curvedoc.roles import Kind, guess_role, is_axis_name
+from curvedoc.source import Source
+from curvedoc.table import RawRun
+
+_SUFFIXES = (".jsonl", ".ndjson", ".log.json")
+
+
+def _sniff(source: Source) -> float:
+    lines = head_lines(source)
+    objects = [line for line in lines if line.startswith("{") and line.endswith("}")]
+    if not lines:  # a first line longer than the head: only the name can tell
+        return 0.5 if source.filename.lower().endswith(_SUFFIXES) else 0.0
+    if not objects or objects[0] != lines[0]:
+        return 0.0
+    if len(objects) >= 2:
+        return 0.9
+    # One line may be a single record, or any compact JSON object (a vocabulary):
+    # read it when named, never while walking a folder.
+    doc = head_document(source)
+    if isinstance(doc, dict) and not any(isinstance(v, list) for v in doc.values()):
+        return 0.3
+    return 0.0
+
+
+@lru_cache(maxsize=1024)
+def _keeps_name(key: str) -> bool:
+    """Axis and learning-rate keys mean the same in training and evaluation records."""
+    return is_axis_name(key) or guess_role(key).kind == Kind.LR
+
+
+def _evaluation(record: dict[str, float], split: str) -> dict[str, float]:
+    """An evaluation record's values under `split/` names.  COCO writes -1 for "no
+    objects of this size" (`bbox_mAP_s`); that is no score, so it goes."""
+    return {k if _keeps_name(k) else f"{split}/{k}": v for k, v in record.items()
+            if not (v == -1 and "mAP" in k)}
+
+
+def _record(value: Mapping[str, Any]) -> Mapping[str, float]:
+    """A record that is not all numbers: its numbers, under `val/` names when its
+    `mode` says it is an evaluation record."""
+    record = flatten(value)
+    mode = value.get("mode")
+    if isinstance(mode, str) and mode.lower() != "train":
+        return _evaluation(record, mode.lower())
+    return record
+
+
+def _mmengine_val_on_epochs(records: list[dict[str, Any]]) -> None:
+    """MMEngine by-epoch logs: training records carry `epoch`, `iter` and `step` (the
+    iteration); an evaluation record has no `epoch` and its `step` is the epoch."""
+    if not any("epoch" in r and "iter" in r and "step" in r for r in records):
+        return
+    for i, record in enumerate(records):
+        if "epoch" not in record and "step" in record:
+            epoch = record.pop("step")
+            records[i] = {"epoch": epoch, **_evaluation(record, "val")}
+
+
+def _read(source: Source) -> list[RawRun]:
+    records: list[dict[str, Any]] = []
+    not_objects: list[int] = []
+    for number, value in parse_lines(source):
+        if type(value) is dict:
+            records.append(value)
+        else:
+            not_objects.append(number)
+    if not_objects:
+        more = f" and {len(not_objects) - 1} more" if len(not_objects) > 1 else ""
+        source.warnings.append(f"line {not_objects[0]}{more} skipped: not a JSON object")
+    _mmengine_val_on_epochs(records)
+    return [records_run(records, source, READER.name, prepare=_record)]
+
+
+READER = Reader(
+    name="jsonl",
+    description="JSON lines, a record per point (detectron2 metrics.json, MMDetection "
+                "log.json, MMEngine scalars.json, ...)",
+    sniff=_sniff,
+    read=_read,
+)
