@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from curvedoc import readers
-from curvedoc.load import load
+from curvedoc.loader import load
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"

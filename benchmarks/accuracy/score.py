@@ -74,8 +74,8 @@ class Tally:
 
 
 def curvedoc_findings(path: Path) -> list[Found]:
-    from curvedoc.diagnose import diagnose_table
-    from curvedoc.load import load
+    from curvedoc.engine import diagnose_table
+    from curvedoc.loader import load
 
     loaded = load([str(path)])
     if loaded.errors:
@@ -284,10 +284,16 @@ def report(labels: dict[str, Any], tools: dict[str, dict[str, list[Found]] | str
 # ----------------------------------------------------------------------- real logs
 
 
+def _real_logs() -> Path:
+    """`shared/real_logs` beside the checkout, or further up (a worktree in /work/wt/NAME)."""
+    return next((p / "shared" / "real_logs" for p in ROOT.parents
+                 if (p / "shared" / "real_logs").is_dir()), ROOT.parent / "shared" / "real_logs")
+
+
 def real(folder: Path) -> int:
     """curvedoc's findings on every real log, for a person to compare with SOURCES.md."""
-    from curvedoc.diagnose import diagnose_table
-    from curvedoc.load import load
+    from curvedoc.engine import diagnose_table
+    from curvedoc.loader import load
 
     if not folder.is_dir():
         print(f"{folder} is not a folder", file=sys.stderr)
@@ -295,8 +301,9 @@ def real(folder: Path) -> int:
     for group in sorted(p for p in folder.iterdir() if p.is_dir()):
         loaded = load([str(group)])
         for table in loaded.tables:
-            print(f"{Path(table.source).relative_to(folder) if Path(table.source).is_absolute() else table.source}"
-                  f"{f' [{table.run}]' if table.run else ''}  ({table.format}, {table.points} points)")
+            name = os.path.relpath(table.source, folder)
+            print(f"{name}{f' [{table.run}]' if table.run else ''}  "
+                  f"({table.format}, {table.points} points)")
             for f in diagnose_table(table):
                 end = "" if f.end is None or f.end == f.start else f"-{f.end:g}"
                 print(f"    {f.code:22s} {f.start:g}{end}  {f.message}")
@@ -308,8 +315,9 @@ def real(folder: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-peers", action="store_true", help="score curvedoc and baselines only")
-    parser.add_argument("--real", nargs="?", const=ROOT.parent / "shared" / "real_logs",
-                        type=Path, help="print curvedoc's findings on the real-log corpus")
+    parser.add_argument("--real", nargs="?", const=_real_logs(), type=Path,
+                        help="print curvedoc's findings on the real-log corpus "
+                             "(default: the nearest ../shared/real_logs)")
     args = parser.parse_args(argv)
     if args.real:
         return real(args.real)
