@@ -281,6 +281,17 @@ def report(labels: dict[str, Any], tools: dict[str, dict[str, list[Found]] | str
         print(f"  {name}: {text}")
 
 
+def misses(labels: dict[str, Any], results: dict[str, list[Found]]) -> None:
+    """Every run and code where a tool's findings and the labels do not all pair up."""
+    for file, label in labels.items():
+        for code in CODES:
+            expected = [e["start"] for e in label["expected"] if e["code"] == code]
+            found = [f.start for f in results[file] if f.code == code]
+            if len(match(expected, found, label["tolerance"])) != max(len(expected), len(found)):
+                print(f"  {file:38s} {code:20s} expected {expected}  found "
+                      f"{[int(f) if float(f).is_integer() else f for f in found]}")
+
+
 # ----------------------------------------------------------------------- real logs
 
 
@@ -315,6 +326,8 @@ def real(folder: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-peers", action="store_true", help="score curvedoc and baselines only")
+    parser.add_argument("--misses", action="store_true",
+                        help="also list each run where curvedoc and the labels disagree")
     parser.add_argument("--real", nargs="?", const=_real_logs(), type=Path,
                         help="print curvedoc's findings on the real-log corpus "
                              "(default: the nearest ../shared/real_logs)")
@@ -344,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
         covers[f"{name} {peer.version}"] = peer.codes
         notes[f"{name} {peer.version}"] = peer.maps
     report(labels, tools, covers, notes)
+    if args.misses and isinstance(tools["curvedoc"], dict):
+        print("\ncurvedoc disagreements (start epochs):")
+        misses(labels, tools["curvedoc"])
     return 0
 
 
