@@ -23,7 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["Curves", "Recipe", "StepLog", "lr_at", "train", "write_keras_csv"]
+__all__ = ["Curves", "Recipe", "StepLog", "float32", "lr_at", "size", "train",
+           "write_keras_csv"]
 
 torch.set_num_threads(1)
 
@@ -33,20 +34,24 @@ class Recipe:
     """Everything that decides a run except the seed.
 
     `data` is `digits` or `blobs-<classes>-<features>-<sep>` (make_classification with
-    that many classes and informative features, clusters `sep` apart).  `n_train`
-    examples are drawn for training (the rest, up to `n_val`, validate); a fraction
-    `label_noise` of the training labels is replaced by a random class, validation
-    labels stay clean unless `val_label_noise` mislabels a fixed fraction of them too (as
-    real data sets are mislabelled on both sides).  `input_noise` adds Gaussian noise to training inputs each time
-    they are seen and `shift` translates training images by up to that many pixels
-    (augmentation); `pixel_noise` corrupts every digits image once, for good, with
-    Gaussian noise (a harder data set, not augmentation).  `schedule` is `constant`, `step` (multiply by
-    `factor` at each epoch in `milestones`), `cosine` (to 1 % of `lr` at the end), all
-    set at the start of each epoch as Keras' `LearningRateScheduler` does, or `linear`
-    (to 0, updated every step as Hugging Face's default scheduler does); `warmup` epochs
-    ramp the rate up linearly first.
+    that many classes and informative features, clusters `sep` apart); `pixel_noise`
+    corrupts every digits image once, for good, with Gaussian noise (a harder data set).
+    `n_train` examples train and the next `n_val` validate.  A fraction `label_noise` of
+    the training labels is replaced by random classes; validation labels stay clean
+    unless `val_label_noise` mislabels a fixed fraction of them too (real data sets are
+    mislabelled on both sides).
+
+    Augmentation: `input_noise` adds Gaussian noise to training inputs each time they
+    are seen, `shift` moves training images by up to that many pixels.
+
+    `schedule` is `constant`, `step` (multiply by `factor` at each epoch in
+    `milestones`) or `cosine` (to 1 % of `lr` at the end), set at the start of each epoch
+    as Keras' `LearningRateScheduler` does, or `linear` (to 0, updated every step as
+    Hugging Face's default scheduler does); `warmup` epochs ramp the rate up first.
+
     `model` is `mlp` (hidden widths `hidden`) or `resnet` (a small residual CNN with
-    batch norm whose width is `hidden[0]`).
+    batch norm whose width is `hidden[0]`); `dropout` sits after every hidden layer of
+    the MLP and before the ResNet's classifier.
     """
 
     data: str = "digits"
@@ -190,6 +195,13 @@ def _model(recipe: Recipe, shape: tuple[int, ...], classes: int) -> nn.Module:
     return nn.Sequential(*layers)
 
 
+def size(recipe: Recipe) -> tuple[int, int]:
+    """(input elements per example, trainable parameters) of the recipe's model."""
+    _, _, classes, shape = _dataset(recipe)
+    model = _model(recipe, shape, classes)
+    return int(np.prod(shape)), sum(p.numel() for p in model.parameters())
+
+
 def _translate(images: torch.Tensor, shift: int, generator: torch.Generator) -> torch.Tensor:
     """Each image moved by a random offset of up to `shift` pixels (zero padding)."""
     size = images.shape[-1]
@@ -265,8 +277,7 @@ def train(recipe: Recipe, seed: int,
         curves.accuracy.append(total_correct / len(y_train))
         curves.val_loss.append(val_loss)
         curves.val_accuracy.append(val_acc)
-        curves.lr.append(optimizer.param_groups[0]["lr"] if recipe.schedule != "linear"
-                         else lr_at(recipe, epoch))
+        curves.lr.append(lr_at(recipe, epoch))  # the rate as the epoch began
     return curves
 
 

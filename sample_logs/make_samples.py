@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.toytrain import (  # noqa: E402
-    Curves, Recipe, StepLog, float32, lr_at, train, write_keras_csv)
+    Curves, Recipe, StepLog, float32, lr_at, size, train, write_keras_csv)
 from sample_logs.toydetect import Detection, ToyDetector  # noqa: E402
 
 #: The canonical case: a ResNet whose rate is divided by 5 at 30/60/80 % of training.
@@ -43,6 +43,7 @@ LIGHTNING = Recipe(data="blobs-6-10-1.2", n_train=800, n_val=800, hidden=(128, 1
 HF = Recipe(data="blobs-4-8-0.8", n_train=800, n_val=400, label_noise=0.25,
             hidden=(512, 512), optimizer="adam", lr=2e-3, schedule="linear", warmup=0.5,
             epochs=10, batch_size=16)
+EVAL_BATCH_SIZE = 8  # the Trainer's default per-device evaluation batch
 
 
 def keras_resnet_like() -> None:
@@ -143,7 +144,7 @@ def hf_trainer_state() -> None:
                     "loss": round(sum(s.loss for s in window) / logging_steps, 4),
                     "step": log.step})
         seconds = curves.eval_seconds[epoch]
-        batches = math.ceil(HF.n_val / 8)
+        batches = math.ceil(HF.n_val / EVAL_BATCH_SIZE)
         history.append({
             "epoch": float(epoch + 1), "eval_accuracy": curves.val_accuracy[epoch],
             "eval_loss": float32(curves.val_loss[epoch]), "eval_runtime": round(seconds, 4),
@@ -151,9 +152,10 @@ def hf_trainer_state() -> None:
             "eval_steps_per_second": round(batches / seconds, 3),
             "step": (epoch + 1) * per_epoch})
     total = HF.epochs * per_epoch
+    flos = _trainer_flos()
     history.append({
-        "epoch": float(HF.epochs), "step": total, "total_flos": 6.0 * 400_000 * HF.n_train
-        * HF.epochs, "train_loss": sum(s.loss for s in steps) / total,
+        "epoch": float(HF.epochs), "step": total, "total_flos": flos,
+        "train_loss": sum(s.loss for s in steps) / total,
         "train_runtime": round(runtime, 4),
         "train_samples_per_second": round(HF.n_train * HF.epochs / runtime, 3),
         "train_steps_per_second": round(total / runtime, 3)})
@@ -170,11 +172,18 @@ def hf_trainer_state() -> None:
         "stateful_callbacks": {"TrainerControl": {"args": {
             "should_epoch_stop": False, "should_evaluate": False, "should_log": False,
             "should_save": True, "should_training_stop": True}, "attributes": {}}},
-        "total_flos": 6.0 * 400_000 * HF.n_train * HF.epochs,
+        "total_flos": flos,
         "train_batch_size": HF.batch_size, "trial_name": None, "trial_params": None}
     path = HERE / "hf_trainer" / "trainer_state.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+
+
+def _trainer_flos() -> float:
+    """The Trainer's estimate for a model without tokens: 6 x parameters x input
+    elements seen (forward and backward)."""
+    elements, parameters = size(HF)
+    return 6.0 * parameters * elements * HF.n_train * HF.epochs
 
 
 def ultralytics_results() -> None:

@@ -54,7 +54,8 @@ def _keras(path: Path, val_loss: list[float]) -> Path:
 
 
 def test_baselines(score: ModuleType, tmp_path: Path) -> None:
-    rising = _keras(tmp_path / "r.csv", [1.0, 0.8, 0.6, 0.5] + [0.5 + 0.01 * i for i in range(1, 12)])
+    rising = _keras(tmp_path / "r.csv",
+                    [1.0, 0.8, 0.6, 0.5] + [0.5 + 0.01 * i for i in range(1, 12)])
     assert score.argmin_baseline(rising) == [score.Found("overfitting", 3)]
     assert score.early_stopping_baseline(rising) == [score.Found("overfitting", 3)]
     falling = _keras(tmp_path / "f.csv", [1.0 - 0.01 * i for i in range(20)])

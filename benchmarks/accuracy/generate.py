@@ -194,7 +194,8 @@ def label_all(curves: dict[str, np.ndarray]) -> dict[str, dict[str, object]]:
 def write(curves: dict[str, np.ndarray], labels: dict[str, dict[str, object]]) -> None:
     for file, label in labels.items():
         run = curves[str(label["config"])][int(label["seed"])]  # type: ignore[call-overload]
-        write_keras_csv(Curves(*(list(map(float, row)) for row in run)), HERE / "runs" / file)
+        values = {key: [float(v) for v in row] for key, row in zip(KEYS, run)}
+        write_keras_csv(Curves(**values), HERE / "runs" / file)
     document = {"seeds": len(SEEDS), "logged_seeds": list(LOGGED_SEEDS),
                 "rule": "benchmarks/accuracy/truth.py",
                 "configs": {name: {"intent": CONFIGS[name][0],
