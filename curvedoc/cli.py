@@ -8,6 +8,8 @@ starts in a fraction of a second.  Exit codes: 0 clean, 1 findings at or above
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from typing import Annotated
 
@@ -107,6 +109,9 @@ def diagnose(
     config: ConfigOpt = None,
     ignore: IgnoreOpt = None,
     max_size: MaxSizeOpt = None,
+    verify_checksums: Annotated[bool, typer.Option(
+        "--verify-checksums", help="Check every record's checksum in TensorBoard event "
+                                   "files (slower; damaged records are reported).")] = False,
 ) -> None:
     """Load training logs, find what happens in their curves, and explain it."""
     from curvedoc.commands import diagnose as command
@@ -120,7 +125,8 @@ def diagnose(
         fail_on=fail_on or "never", output=output, config_file=config, ignore=ignore or (),
         max_size=max_size,
         display=command.Display(plot=plot, color=color, log_y=log_y, summary=summary,
-                                save_svg=save_svg, save_html=save_html)))
+                                save_svg=save_svg, save_html=save_html),
+        verify_checksums=verify_checksums))
 
 
 @app.command()
@@ -143,6 +149,56 @@ def check(
     raise typer.Exit(command.run(
         paths, output_format=out_format, output=output, log_format=in_format,
         config_file=config, ignore=ignore or (), fail_on=fail_on, max_size=max_size))
+
+
+@app.command()
+def compare(
+    paths: Annotated[list[str], typer.Argument(
+        help="Two or more runs: log files or folders (each may hold several runs).",
+        show_default=False)],
+    format: Annotated[str | None, typer.Option(
+        "--format", "-f", help="Output format (text or json) or, with a log-format name, "
+                               "the reader to use.")] = None,
+    log_format: LogFormatOpt = None,
+    plot: PlotOpt = None,
+    color: ColorOpt = "auto",
+    log_y: LogYOpt = False,
+    config: ConfigOpt = None,
+    ignore: IgnoreOpt = None,
+) -> None:
+    """Compare runs: their curves on shared plots, key numbers, how their findings differ."""
+    from curvedoc.commands import compare as command
+
+    out_format, in_format = _split_format(format, None, log_format)
+    raise typer.Exit(command.run(paths, output_format=out_format, log_format=in_format,
+                                 plot=plot, color=color, log_y=log_y, config_file=config,
+                                 ignore=ignore or ()))
+
+
+@app.command()
+def watch(
+    path: Annotated[str, typer.Argument(
+        help="The log (or folder of logs) being written; it may not exist yet.",
+        show_default=False)],
+    interval: Annotated[float, typer.Option(
+        "--interval", help="Seconds between checks for changes.")] = 1.0,
+    idle: Annotated[float | None, typer.Option(
+        "--idle", help="Stop once the log has not changed for this many seconds "
+                       "(default: never; Ctrl-C stops).", show_default=False)] = None,
+    log_format: LogFormatOpt = None,
+    plot: PlotOpt = None,
+    color: ColorOpt = "auto",
+    log_y: LogYOpt = False,
+    config: ConfigOpt = None,
+    ignore: IgnoreOpt = None,
+) -> None:
+    """Follow a log while training writes it: redraw plots and findings as they change
+    (piped: print each new finding as a line)."""
+    from curvedoc.commands import watch as command
+
+    raise typer.Exit(command.run(path, interval=interval, idle=idle, log_format=log_format,
+                                 plot=plot, color=color, log_y=log_y, config_file=config,
+                                 ignore=ignore or ()))
 
 
 @app.command()
@@ -202,5 +258,25 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run() -> None:
+    """The `curvedoc` executable: `main`, then a fast exit.
+
+    Tearing down pandas and numpy at interpreter exit costs about 0.1 s, felt on every
+    pre-commit run; once the output is flushed nothing is left to clean up, so the
+    process ends at once.  (Tests call `main` and are not affected.)
+    """
+    if hasattr(signal, "SIGPIPE"):
+        # `curvedoc ... | head`: end quietly when the reader goes, as `cat` does, rather
+        # than exit 1 (which means "findings") after click catches the broken pipe.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # `curvedoc ... | head`: the reader left
+        pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

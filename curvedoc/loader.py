@@ -13,11 +13,13 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
 from curvedoc import readers
 from curvedoc.errors import CurvedocError
+from curvedoc.parallel import ordered_map
 from curvedoc.source import Source, default_max_bytes
 from curvedoc.table import ColumnOverrides, CurveTable, RawRun, build, join_on_x
 
@@ -52,6 +54,7 @@ def load(
     overrides_for: Callable[[str], ColumnOverrides] | None = None,
     max_bytes: int | None | Literal["default"] = "default",
     progress: Callable[[int, int, str], None] | None = None,
+    verify_checksums: bool = False,
 ) -> Loaded:
     """Read every run under `paths` (`-` is standard input).
 
@@ -59,8 +62,12 @@ def load(
     column mappings (from the config file), `overrides` applies to every file.
     `max_bytes` caps what is read whole into memory (None: no cap; by default
     `CURVEDOC_MAX_BYTES` or 1 GiB, see docs/limits.md).
-    `progress(done, total, name)` is called before each file (or group of files) is read
-    and once at the end, so a caller can show a progress bar; loading stays silent.
+    `progress(done, total, name)` is called before the first file (or group of files) is
+    read and after each, with the name of the next (empty at the end), so a caller can
+    show a progress bar; loading stays silent.  `verify_checksums` makes readers of
+    formats with checksums (TensorBoard event files) check every record.  Many runs are
+    read by a process pool (see :mod:`curvedoc.parallel`), in the same order and with
+    the same result.
     """
     result = Loaded()
     forced = readers.get_reader(format) if format else None
@@ -89,30 +96,47 @@ def load(
             result.errors.append(LoadError(folder, "no training log found in this "
                                            "directory (see `curvedoc formats`)"))
 
-    for done, key in enumerate(order):
-        members = groups[key]
-        if progress:
-            progress(done, len(order), members[0][1].name)
-        name = members[0][1].name if len(members) == 1 else _group_name(members)
-        with _reported(result, name):
-            try:
-                raws = _read_group(members)
-            finally:
-                for _, source in members:
-                    _warn(result, source.name, source.warnings)
-            for raw in raws:
-                specific = overrides_for(raw.source) if overrides_for else ColumnOverrides()
-                merged = ColumnOverrides(
-                    x=(overrides.x if overrides and overrides.x else specific.x),
-                    roles={**specific.roles, **(overrides.roles if overrides else {})},
-                )
-                try:
-                    result.tables.extend(build(raw, merged))
-                finally:
-                    _warn(result, raw.source, raw.warnings)
+    batches = [[(reader.name, source) for reader, source in groups[key]] for key in order]
+    names = [batch[0][1].name for batch in batches] + [""]
     if progress:
-        progress(len(order), len(order), "")
+        progress(0, len(batches), names[0])
+    work = partial(_load_group, overrides=overrides, overrides_for=overrides_for,
+                   verify_checksums=verify_checksums)
+    for done, part in enumerate(ordered_map(work, batches), start=1):
+        result.tables.extend(part.tables)
+        result.errors.extend(part.errors)
+        result.warnings.extend(part.warnings)
+        if progress:
+            progress(done, len(batches), names[done])
     return result
+
+
+def _load_group(members: list[tuple[str, Source]], *, overrides: ColumnOverrides | None,
+                overrides_for: Callable[[str], ColumnOverrides] | None,
+                verify_checksums: bool) -> Loaded:
+    """Read and build one run's files: the unit of work a worker process is given, so it
+    names readers instead of holding them (a reader's functions may be closures, which do
+    not pickle) and returns its error instead of raising it."""
+    part = Loaded()
+    resolved = [(readers.get_reader(name), source) for name, source in members]
+    name = members[0][1].name if len(members) == 1 else _group_name(resolved)
+    with _reported(part, name):
+        try:
+            raws = _read_group(resolved, verify_checksums)
+        finally:
+            for _, source in members:
+                _warn(part, source.name, source.warnings)
+        for raw in raws:
+            specific = overrides_for(raw.source) if overrides_for else ColumnOverrides()
+            merged = ColumnOverrides(
+                x=(overrides.x if overrides and overrides.x else specific.x),
+                roles={**specific.roles, **(overrides.roles if overrides else {})},
+            )
+            try:
+                part.tables.extend(build(raw, merged))
+            finally:
+                _warn(part, raw.source, raw.warnings)
+    return part
 
 
 def _warn(result: Loaded, name: str, warnings: list[str]) -> None:
@@ -144,12 +168,13 @@ def _reported(result: Loaded, name: str) -> Iterator[None]:
         result.errors.append(LoadError(name, "too large to read in the memory available"))
 
 
-def _read_group(members: list[tuple[readers.Reader, Source]]) -> list[RawRun]:
+def _read_group(members: list[tuple[readers.Reader, Source]], verify: bool) -> list[RawRun]:
     """Read the files of one group; runs of the same name across files are joined."""
     raws: list[RawRun] = []
     for reader, source in members:
-        found = reader.read(source)
-        if not found:
+        read = reader.verify if verify and reader.verify else reader.read
+        found = read(source)
+        if not found and not source.warnings:  # nothing, and nothing said why
             raise CurvedocError(f"no run found in the file (read as {reader.name})", source.name)
         raws.extend(found)
     if len(members) == 1:
@@ -158,7 +183,8 @@ def _read_group(members: list[tuple[readers.Reader, Source]]) -> list[RawRun]:
     for raw in raws:
         by_name.setdefault(raw.name, []).append(raw)
     name = _group_name(members)
-    return [join_on_x(runs, name) for runs in by_name.values()]
+    join = members[0][0].join or join_on_x
+    return [join(runs, name) for runs in by_name.values()]
 
 
 def _group_name(members: list[tuple[readers.Reader, Source]]) -> str:

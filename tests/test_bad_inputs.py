@@ -28,6 +28,7 @@ import pytest
 import bad_corpus
 from curvedoc import readers
 from curvedoc.loader import load
+from curvedoc.readers import keras_csv
 from curvedoc.render.safe import printable
 
 CORPUS = bad_corpus.CORPUS
@@ -312,8 +313,7 @@ def test_too_deep_or_too_big_for_a_reader_is_one_error(tmp_path: Path,
             raise MemoryError
         return keras.read(source)
 
-    failing = dataclasses.replace(keras, read=read)
-    monkeypatch.setattr(readers, "sniff", lambda source, minimum=0.2: failing)
+    monkeypatch.setattr(keras_csv, "READER", dataclasses.replace(keras, read=read))
     loaded = load([str(tmp_path)])
     assert {Path(e.source).name: e.message for e in loaded.errors} == {
         "deep.csv": "nested too deeply to read",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from curvedoc.config import FAIL_ON, Config, load_config, parse_codes
@@ -20,8 +21,8 @@ from curvedoc.render.safe import printable
 from curvedoc.source import parse_size
 from curvedoc.table import ColumnOverrides
 
-__all__ = ["check_fail_on", "diagnose_paths", "exit_code", "finish", "settings",
-           "write_output"]
+__all__ = ["check_fail_on", "diagnose_paths", "exit_code", "finish", "loading_bar",
+           "print_problems", "settings", "write_output"]
 
 
 def check_fail_on(value: str) -> str:
@@ -40,21 +41,42 @@ def settings(config_file: str | None, ignore: Sequence[str]) -> Config:
 def diagnose_paths(paths: Sequence[str], config: Config, *, log_format: str | None,
                    overrides: ColumnOverrides | None = None,
                    progress: Callable[[int, int, str], None] | None = None,
-                   max_size: str | None = None) -> Report:
+                   max_size: str | None = None,
+                   verify_checksums: bool = False) -> Report:
     """Load every log and run the detectors, honouring ignores, options and columns;
     `max_size` (`--max-size`) overrides the limit on what is read whole into memory."""
     loaded = load(paths, format=log_format, overrides=overrides,
                   overrides_for=config.overrides_for, progress=progress,
-                  max_bytes="default" if max_size is None else parse_size(max_size))
+                  max_bytes="default" if max_size is None else parse_size(max_size),
+                  verify_checksums=verify_checksums)
     runs = [diagnose_run(table, ignore=config.ignored_for(table.source), options=config.options)
             for table in loaded.tables]
     return Report(runs=runs, errors=loaded.errors, warnings=loaded.warnings)
 
 
-def finish(report: Report, rendered: str, output: str | None, fail_on: str) -> int:
-    """Print the warnings, write the report to `output` (or stdout), return the exit code."""
+def loading_bar(color: str) -> AbstractContextManager[Callable[[int, int, str], None] | None]:
+    """A progress bar on stderr when it is a terminal (rich is not even imported else)."""
+    if not sys.stderr.isatty():
+        return nullcontext(None)
+    from curvedoc.render.console import make_console
+    from curvedoc.render.progress import loading_progress
+
+    return loading_progress(make_console(color, stderr=True))
+
+
+def print_problems(report: Report, *, errors: bool) -> None:
+    """The warnings on stderr and, for output that does not list them itself (text), the
+    files that could not be read."""
     for warning in report.warnings:
         print(f"curvedoc: warning: {printable(warning)}", file=sys.stderr)
+    for error in report.errors if errors else ():
+        print(f"curvedoc: error: {printable(error.source)}: {printable(error.message)}",
+              file=sys.stderr)
+
+
+def finish(report: Report, rendered: str, output: str | None, fail_on: str) -> int:
+    """Print the warnings, write the report to `output` (or stdout), return the exit code."""
+    print_problems(report, errors=False)
     if output is None:
         sys.stdout.write(rendered)
     else:
