@@ -173,6 +173,7 @@ def _read_group(members: list[tuple[readers.Reader, Source]], verify: bool) -> l
     raws: list[RawRun] = []
     for reader, source in members:
         read = reader.verify if verify and reader.verify else reader.read
+        source.check_size()  # every reader holds the file whole, or its parsed content
         found = read(source)
         if not found and not source.warnings:  # nothing, and nothing said why
             raise CurvedocError(f"no run found in the file (read as {reader.name})", source.name)

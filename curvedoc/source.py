@@ -3,11 +3,11 @@
 Readers sniff on `head` so that choosing a format costs one small read per file, and read
 the whole content only once they have been chosen.
 
-Reading a whole file into memory (`read_bytes`, `read_text`, or a reader that parses the
-path in one go after `check_size`) is refused above `max_bytes` — 1 GiB unless the user
-sets `--max-size` or `CURVEDOC_MAX_BYTES` — so a stray multi-gigabyte file fails with a
-clear message instead of taking the machine's memory.  A reader that can go record by
-record uses `stream()`, which has no limit (docs/limits.md).
+A file bigger than `max_bytes` — 1 GiB unless the user sets `--max-size` or
+`CURVEDOC_MAX_BYTES` — is refused before a reader gets it (the loader calls
+`check_size`, and so does `read_bytes`), so a stray multi-gigabyte file fails with a
+clear message instead of taking the machine's memory (docs/limits.md).  `stream()`
+serves small bounded reads such as a header line or the last line.
 """
 
 from __future__ import annotations
@@ -178,8 +178,8 @@ class Source:
 
     @contextmanager
     def stream(self) -> Iterator[BinaryIO]:
-        """The content as a binary stream, for readers that go record by record; no size
-        limit applies, as nothing is kept whole."""
+        """The content as a binary stream, for reading a part of it (a long header line,
+        the last line) without holding the rest."""
         if self.data is not None:
             yield io.BytesIO(self.data)
             return

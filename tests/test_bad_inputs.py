@@ -273,6 +273,14 @@ def test_size_limit_from_option_environment_and_stdin(tmp_path: Path, cli: Calla
                                        "(use e.g. 512M, 2G, 1000000 or none)")
 
 
+@pytest.mark.parametrize("reader_name", readers.names())
+def test_every_reader_keeps_to_the_size_limit(reader_name: str, cli: Callable[..., Any]) -> None:
+    result = cli("diagnose", "--log-format", reader_name, "--max-size", "10",
+                 str(CORPUS / "csv" / "single_row.csv"))
+    assert result.code == 2
+    the_line(result.err, "single_row.csv", ["the file is 30 bytes, more than the 10 bytes"])
+
+
 def test_several_gigabytes_are_refused_without_being_read(tmp_path: Path,
                                                           cli: Callable[..., Any]) -> None:
     huge = tmp_path / "training.log"

@@ -64,7 +64,6 @@ def read_delimited(source: Source) -> pd.DataFrame:
         keep_default_na=False, na_values=[""])
     if sep == ";" and _DECIMAL_COMMA.search(body):
         options["decimal"] = ","
-    source.check_size()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         frame = _parse(source, options)
