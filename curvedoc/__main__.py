@@ -1,3 +1,3 @@
-from curvedoc.cli import main
+from curvedoc.cli import run
 
-raise SystemExit(main())
+run()

@@ -45,6 +45,7 @@ def load(
     overrides: ColumnOverrides | None = None,
     overrides_for: Callable[[str], ColumnOverrides] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    verify_checksums: bool = False,
 ) -> Loaded:
     """Read every run under `paths` (`-` is standard input).
 
@@ -52,6 +53,8 @@ def load(
     column mappings (from the config file), `overrides` applies to every file.
     `progress(done, total, name)` is called before each file (or group of files) is read
     and once at the end, so a caller can show a progress bar; loading stays silent.
+    `verify_checksums` makes readers of formats with checksums (TensorBoard event files)
+    check every record.
     """
     result = Loaded()
     forced = readers.get_reader(format) if format else None
@@ -79,7 +82,7 @@ def load(
         if progress:
             progress(done, len(order), members[0][1].name)
         try:
-            raws = _read_group(members)
+            raws = _read_group(members, verify_checksums)
             for raw in raws:
                 specific = overrides_for(raw.source) if overrides_for else ColumnOverrides()
                 merged = ColumnOverrides(
@@ -97,18 +100,20 @@ def load(
     return result
 
 
-def _read_group(members: list[tuple[readers.Reader, Source]]) -> list[RawRun]:
+def _read_group(members: list[tuple[readers.Reader, Source]], verify: bool) -> list[RawRun]:
     """Read the files of one group; runs of the same name across files are joined."""
     raws: list[RawRun] = []
     for reader, source in members:
-        raws.extend(reader.read(source))
+        read = reader.verify if verify and reader.verify else reader.read
+        raws.extend(read(source))
     if len(members) == 1:
         return raws
     by_name: dict[str | None, list[RawRun]] = {}
     for raw in raws:
         by_name.setdefault(raw.name, []).append(raw)
     name = _group_name(members)
-    return [join_on_x(runs, name) for runs in by_name.values()]
+    join = members[0][0].join or join_on_x
+    return [join(runs, name) for runs in by_name.values()]
 
 
 def _group_name(members: list[tuple[readers.Reader, Source]]) -> str:

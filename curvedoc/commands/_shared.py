@@ -39,10 +39,12 @@ def settings(config_file: str | None, ignore: Sequence[str], same_data: bool = F
 
 def diagnose_paths(paths: Sequence[str], config: Config, *, log_format: str | None,
                    overrides: ColumnOverrides | None = None,
-                   progress: Callable[[int, int, str], None] | None = None) -> Report:
+                   progress: Callable[[int, int, str], None] | None = None,
+                   verify_checksums: bool = False) -> Report:
     """Load every log and run the detectors, honouring ignores, options and columns."""
     loaded = load(paths, format=log_format, overrides=overrides,
-                  overrides_for=config.overrides_for, progress=progress)
+                  overrides_for=config.overrides_for, progress=progress,
+                  verify_checksums=verify_checksums)
     options = config.detector_options
     runs = [diagnose_run(table, ignore=config.ignored_for(table.source), options=options)
             for table in loaded.tables]

@@ -46,7 +46,8 @@ class Display:
 def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: str | None,
         roles: Mapping[str, str], fail_on: str, output: str | None = None,
         config_file: str | None = None, ignore: Sequence[str] = (),
-        display: Display = Display(), same_data: bool = False) -> int:
+        display: Display = Display(), same_data: bool = False,
+        verify_checksums: bool = False) -> int:
     check_format(output_format)
     check_fail_on(fail_on)
     check_color(display.color)
@@ -54,7 +55,7 @@ def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: 
     with _progress(display.color) as progress:
         report = diagnose_paths(paths, config, log_format=log_format,
                                 overrides=ColumnOverrides(x=x, roles=dict(roles)),
-                                progress=progress)
+                                progress=progress, verify_checksums=verify_checksums)
     if output_format != "text":
         return finish(report, render(report, output_format), output, fail_on)
     for warning in report.warnings:

@@ -7,7 +7,7 @@ and imported only when needed, so `curvedoc --help` does not pay for pandas.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ __all__ = ["Reader", "all_readers", "get_reader", "names", "sniff"]
 
 # name -> module; the order breaks ties between equally confident sniffers.
 _MODULES = {
+    "tfevents": "tfevents",
     "tensorboard-csv": "tensorboard_csv",
     "wandb-csv": "wandb_csv",
     "ultralytics": "ultralytics",
@@ -44,7 +45,9 @@ class Reader:
     """A log format: how to recognise it and how to read it into raw runs.
 
     `group` names the run a file belongs to when a run spans several files (TensorBoard
-    exports one tag per file); files with the same key are read together and joined.
+    exports one tag per file); files with the same key are read together and joined,
+    by `join` when the format says how (else `table.join_on_x`).  `verify` reads while
+    checking the format's own checksums, for formats that have them.
     """
 
     name: str
@@ -52,6 +55,8 @@ class Reader:
     sniff: Callable[[Source], Confidence]
     read: Callable[[Source], list[RawRun]]
     group: Callable[[Source], str | None] | None = None
+    join: Callable[[Sequence[RawRun], str | None], RawRun] | None = None
+    verify: Callable[[Source], list[RawRun]] | None = None
 
 
 def names() -> list[str]:
