@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic import detect, healthy, loss_up_acc_flat, same_data, small_val, table
+from synthetic import detect, healthy, loss_up_acc_flat, same_data, seed_run, small_val, table
 
 # ------------------------------------------------------------------ early-stop
 
@@ -36,6 +36,16 @@ def test_patience_counts_like_keras() -> None:
     assert found.start == 10 and found.details["best_before_stop_x"] == 0
     assert found.details["value_lost"] == pytest.approx(1.0)
     assert "losing 1" in found.message
+
+
+@pytest.mark.parametrize("with_lr", [True, False])
+def test_early_stopping_before_a_learning_rate_drop_is_named(with_lr: bool) -> None:
+    """The seed run: val loss is flat at lr 0.1, and its best comes after the drop at 60."""
+    (found,) = detect("early-stop", seed_run(np.random.default_rng(0), with_lr=with_lr))
+    d = found.details
+    assert d["stop_x"] < 60 <= d["best_x"] and d["value_lost_rel"] > 0.2
+    assert d.get("lr_drop_x") == (60 if with_lr else None)
+    assert ("learning-rate drop at epoch 60" in found.message) is with_lr
 
 
 def test_min_delta_and_the_score_as_monitor() -> None:

@@ -71,12 +71,13 @@ overflow in mixed precision, or a NaN or infinity in the input data or labels.
 - Restart from a checkpoint saved before the step where it started.
 
 ## Example
-`diverged` from step 4200 on: "train_loss became NaN at step 4400 (12 non-finite
-values) after climbing from its lowest level 0.4118 at step 4100 to 3.41e+04".
-details: `nonfinite_x` 4400, `nonfinite_count` 12, `nonfinite_columns` ["loss"],
-`recovered` false, `exploded` true, `floor` 0.4118, `floor_x` 4100, `peak` 3.41e4,
-`peak_x` 4380, `ratio` 8.3e4 (the climb's median over the floor), `metric_used`
-"train_loss".
+`diverged` from epoch 40 on: "loss climbed from its lowest level 0.3178 at epoch 38 to
+74.81 (78.07x) and stayed up, then became NaN/inf at epoch 45 (15 non-finite values,
+to the end of the log)".  details: `exploded` true, `floor` 0.3178, `floor_x` 38,
+`peak` 74.81, `peak_x` 44, `ratio` 78.07 (the climb's median over the floor),
+`nonfinite_x` 45, `nonfinite_count` 15, `nonfinite_columns` ["loss"], `recovered`
+false, `metric_used` "train_loss".  A NaN alone has no `floor`/`peak`; one that the
+loss recovered from ends the finding at the last non-finite value.
 """
 
 OPTIONS = {

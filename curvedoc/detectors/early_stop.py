@@ -69,16 +69,16 @@ wastes compute: the value lost at a given patience shows which way this run lean
   epochs (see `loss-acc-divergence`).
 
 ## Example
-`early-stop` at epoch 72: "EarlyStopping(patience=10) on val_loss would have stopped at
-epoch 72, 10 epochs after the best val_loss 0.3277 (epoch 62), saving 127 of 200
-epochs (64%) at no cost: the best of the whole run came before the stop".  details:
-`monitor` "val_loss", `mode` "min", `patience` 10, `min_delta` 0, `stop_x` 72,
-`best_x` 62, `best_value` 0.3277, `best_before_stop_x` 62, `best_before_stop_value`
-0.3277, `value_lost` 0, `value_lost_rel` 0, `points` 200, `points_saved` 127,
-`x_saved` 127,
-`share_saved` 0.64, and with a validation score beside the loss: `score_metric`,
-`score_at_stop_best` (the score at the checkpoint early stopping keeps),
-`score_best` (the best score of the run).
+`early-stop` at epoch 31: "EarlyStopping(patience=10) on val_loss would have stopped at
+epoch 31, 10 epochs after the best val_loss so far 0.5167 (epoch 21), saving 28 of 60
+logged points (47%) at no cost: the best of the whole run came before the stop".
+details: `monitor` "val_loss", `mode` "min", `patience` 10, `min_delta` 0, `stop_x` 31,
+`best_x` 21, `best_value` 0.5167, `best_before_stop_x` 21, `best_before_stop_value`
+0.5167, `value_lost` 0, `value_lost_rel` 0, `points` 60, `points_saved` 28, `x_saved`
+28, `share_saved` 0.47; with a validation score beside the loss `score_metric`,
+`score_at_stop_best` (the score at the checkpoint early stopping keeps) and
+`score_best` (the best score of the run); with a learning rate that dropped between
+the stop and the run's best point, `lr_drop_x` (where it first dropped).
 """
 
 OPTIONS = {
@@ -168,6 +168,10 @@ def _finding(table: CurveTable, monitor: _Monitor, stop: int, kept: int,
         "share_saved": (len(x) - 1 - stop) / len(x),
     }
     details.update(_score_at(table, monitor, x[kept]))
+    if best > stop:
+        dropped = _lr_drop(table, float(x[stop]), float(x[best]))
+        if dropped is not None:
+            details["lr_drop_x"] = dropped
     return Finding(CODE, Severity.INFO, float(x[stop]), float(x[stop]), _message(details),
                    c.column, details)
 
@@ -187,6 +191,19 @@ def _score_at(table: CurveTable, monitor: _Monitor, x_kept: float) -> dict[str, 
             "score_best": float(best)}
 
 
+def _lr_drop(table: CurveTable, x0: float, x1: float) -> float | None:
+    """Where the learning rate first fell below its value at `x0`, by `x1`: a step
+    schedule that early stopping cut off before it could help."""
+    lr = curve(table, "lr", reduce=False)
+    if lr is None:
+        return None
+    before = lr.y[lr.x <= x0]
+    if len(before) == 0:
+        return None
+    lower = np.flatnonzero((lr.x > x0) & (lr.x <= x1) & (lr.y < 0.8 * before[-1]))
+    return float(lr.x[lower[0]]) if len(lower) else None
+
+
 def _message(d: dict[str, Any]) -> str:
     axis = d["axis"]
     name = d["monitor"]
@@ -199,8 +216,11 @@ def _message(d: dict[str, Any]) -> str:
     if d["value_lost"] <= 0:
         return text + " at no cost: the best of the whole run came before the stop"
     rel = f" ({pct(d['value_lost_rel'])})" if d["value_lost_rel"] is not None else ""
-    return (text + f" and losing {num(d['value_lost'])}{rel}: the run's best {name} "
-                   f"{num(d['best_value'])} came later, at {at(axis, d['best_x'])}")
+    text += (f" and losing {num(d['value_lost'])}{rel}: the run's best {name} "
+             f"{num(d['best_value'])} came later, at {at(axis, d['best_x'])}")
+    if "lr_drop_x" in d:
+        text += f", after a learning-rate drop at {at(axis, d['lr_drop_x'])}"
+    return text
 
 
 def _seen(f: Finding) -> str:
@@ -234,7 +254,13 @@ def _advice(f: Finding) -> list[str]:
         (f"EarlyStopping(monitor='{f.metric}', mode='{mode}', patience={d['patience']}, "
          f"restore_best_weights=True) would have ended this run at {at(axis, d['stop_x'])}."),
     ]
-    if d["value_lost"] > 0:
+    if "lr_drop_x" in d:
+        tips.append(f"Early stopping would have ended the run before the learning-rate drop "
+                    f"at {at(axis, d['lr_drop_x'])} that gave the best {f.metric}: with a step "
+                    f"schedule, start counting after the last drop (Keras "
+                    f"EarlyStopping(start_from_epoch=...)), or let ReduceLROnPlateau drop "
+                    f"the rate before early stopping gives up.")
+    elif d["value_lost"] > 0:
         tips.append(f"At this patience {num(d['value_lost'])} of {f.metric} is lost: raise "
                     f"the patience if that matters, or let a learning-rate schedule settle "
                     f"the curve first.")

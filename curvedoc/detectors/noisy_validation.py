@@ -157,9 +157,10 @@ def _message(d: dict[str, Any], name: str) -> str:
 def _seen(f: Finding) -> str:
     d = f.details
     text = (f"From one logged point to the next, {f.metric} moves by about "
-            f"{num(d['noise'])} (a robust estimate that ignores the trend), while the "
-            f"smoothed curve spans only {num(d['movement'])} over the whole run: any change "
-            f"smaller than about twice the noise is indistinguishable from chance.")
+            f"{num(d['noise'])} (a robust estimate that ignores the trend), "
+            f"{pct(d['noise_ratio'])} of the {num(d['movement'])} the smoothed curve spans "
+            f"over the whole run: any change smaller than about twice the noise is "
+            f"indistinguishable from chance.")
     if "train_noise_rel" in d:
         if d["train_noise_rel"] >= d["noise_rel"] / 2:
             text += (f" The training loss is jumpy too ({pct(d['train_noise_rel'])} of its "

@@ -92,13 +92,13 @@ inputs, a loss applied to the wrong outputs, `optimizer.zero_grad()` or
   already converged.
 
 ## Example
-`plateau` over epochs 0-24: "train loss made no progress for 25 epochs (stayed within
-5% of its starting level 2.302), then fell to 0.3117 by epoch 79; a higher learning
-rate would have found this sooner".  details: `shape` "slow-start" (or "never-learned",
-with no end), `metric_used` "train_loss", `start_level` 2.302, `band` 0.1151, `band_rel` 0.05,
-`stall_points` 25, `stall_share` 0.31, `best` 0.3117, `best_x` 79, `lr` 1e-05 (the
-median learning rate during the stall, when logged), `score_metric`/`score_start`/
-`score_end` (never-learned, when the log has a validation score).
+`plateau` over epochs 0-23: "loss made no progress over epochs 0-23 (within 5.0% of its
+starting level 2.301), then went to 0.3019 by epoch 75; a higher learning rate would
+likely have got there sooner".  details: `shape` "slow-start", `metric_used`
+"train_loss", `start_level` 2.301, `band` 0.1151, `band_rel` 0.05, `stall_points` 24,
+`stall_share` 0.3, `best` 0.3019, `best_x` 75, `lr` (the median learning rate during
+the stall, when logged).  A `never-learned` finding has no end and no `best`; with a
+validation score it has `score_metric`, `score_start` and `score_end` (smoothed).
 """
 
 OPTIONS = {
@@ -234,7 +234,7 @@ def _message(d: dict[str, Any], name: str, start: float, end: float | None) -> s
         return text + ": the model did not learn"
     return (f"{name} made no progress {span(axis, start, end)} ({level}), then "
             f"went to {num(d['best'])} by {at(axis, d['best_x'])}; a higher learning rate "
-            f"would have found this sooner")
+            f"would likely have got there sooner")
 
 
 def _seen(f: Finding) -> str:

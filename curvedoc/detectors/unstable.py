@@ -86,11 +86,11 @@ alone, instability can end in a divergence.
 - If it ended badly, restart from a checkpoint before the first event.
 
 ## Example
-`unstable` over steps 1200-9800: "train loss jumped up 5 times over steps 1200-9800
-(4 spikes, 1 swing); the largest went 2.4x above the curve's level, while its local
-noise is about 6%".  details: `events` 5, `spikes` 4, `rises` 1, `event_x` [1200, 3400,
-5100, 7700, 9800], `largest_jump` 2.4 (ratio to the level), `largest_x` 5100,
-`noise_rel` 0.06, `lr_max` 0.003 (when the learning rate is logged).
+`unstable` over epochs 20-66: "train loss jumped up 4 times over epochs 20-66 (4
+spikes, 0 swings); the largest went 2.468x above the curve's level, while its local
+noise is about 1.0%".  details: `events` 4, `spikes` 4, `rises` 0, `event_x` [20, 35,
+50, 66], `largest_jump` 2.468 (ratio to the level), `largest_x` 50, `noise_rel` 0.0105,
+`lr_max` (the highest learning rate, when it is logged).
 """
 
 OPTIONS = {
