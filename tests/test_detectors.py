@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from synthetic import detect as run
 from synthetic import (
     diverging,
     healthy,
@@ -19,7 +20,6 @@ from synthetic import (
     stuck,
     table,
 )
-from synthetic import detect as run
 
 from curvedoc.detectors import SECTIONS, all_detectors, get_detector
 from curvedoc.detectors._format import num

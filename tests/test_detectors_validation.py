@@ -8,7 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic import detect, healthy, loss_up_acc_flat, same_data, seed_run, small_val, table
+from synthetic import (
+    detect,
+    healthy,
+    loss_up_acc_flat,
+    same_data,
+    seed_run,
+    small_val,
+    table,
+)
 
 # ------------------------------------------------------------------ early-stop
 

@@ -176,12 +176,12 @@ def test_nonfinite_positions_follow_appended_runs() -> None:
 
 @pytest.mark.parametrize(("name", "text"), [
     ("training.log", "epoch,loss,val_loss\n0,1.0,1.2\n1,nan,\n2,inf,1.1\n"),
-    ("metrics.json", '{"iteration": 19, "total_loss": 1.0}\n{"iteration": 39, "lr": 0.1}\n'
-                     '{"iteration": 59, "total_loss": NaN}\n{"iteration": 79, "total_loss": '
-                     'Infinity}\n'),
+    ("metrics.json", ('{"iteration": 19, "total_loss": 1.0}\n{"iteration": 39, "lr": 0.1}\n'
+                      '{"iteration": 59, "total_loss": NaN}\n{"iteration": 79, "total_loss": '
+                      'Infinity}\n')),
     ("history.json", '{"loss": [1.0, null, NaN, Infinity], "val_loss": [1.2, 1.1, 1.0, 0.9]}'),
-    ("train.log", "Epoch 1: loss: 1.0 val_loss: 1.2\nEpoch 2: val_loss: 1.1\n"
-                  "Epoch 3: loss: nan val_loss: 1.0\nEpoch 4: loss: inf val_loss: 0.9\n"),
+    ("train.log", ("Epoch 1: loss: 1.0 val_loss: 1.2\nEpoch 2: val_loss: 1.1\n"
+                   "Epoch 3: loss: nan val_loss: 1.0\nEpoch 4: loss: inf val_loss: 0.9\n")),
 ])
 def test_readers_keep_a_logged_nan_apart_from_a_missing_value(tmp_path, name: str,
                                                              text: str) -> None:
