@@ -38,8 +38,8 @@ have stopped, how many logged points and epochs that saves, and the value lost, 
 is the difference between the best value of the whole run and the best value seen
 before the stop (0 when the run's best came before the stop, as it does when the run
 went on long past its best).  Reported only when early stopping would have stopped
-before the end of the log; patience counts logged validation points, as both
-callbacks count evaluations.
+before the end of the log, saving at least `min_saved` of the logged points; patience
+counts logged validation points, as both callbacks count evaluations.
 
 The severity is info: the finding says what was left on the table, not that something
 is wrong.  A run still improving slowly also gets it, with the value lost: that tells
@@ -89,6 +89,8 @@ OPTIONS = {
                              "so far by more than this (in the metric's units)."),
     "monitor_score": Option(0, "1 to watch the validation score (accuracy, mAP, WER) instead "
                                "of the validation loss."),
+    "min_saved": Option(0.1, "Report only when stopping would have saved at least this share "
+                             "of the logged validation points (0.1 = 10%)."),
 }
 
 
@@ -110,7 +112,7 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
         return []
     y = monitor.sign * monitor.curve.y
     stop, kept = _replay(y, int(options["patience"]), options["min_delta"])
-    if stop is None or stop >= len(y) - 1:
+    if stop is None or len(y) - 1 - stop < max(1.0, options["min_saved"] * len(y)):
         return []
     return [_finding(table, monitor, stop, kept, options)]
 
