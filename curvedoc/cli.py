@@ -151,6 +151,56 @@ def check(
 
 
 @app.command()
+def compare(
+    paths: Annotated[list[str], typer.Argument(
+        help="Two or more runs: log files or folders (each may hold several runs).",
+        show_default=False)],
+    format: Annotated[str | None, typer.Option(
+        "--format", "-f", help="Output format (text or json) or, with a log-format name, "
+                               "the reader to use.")] = None,
+    log_format: LogFormatOpt = None,
+    plot: PlotOpt = None,
+    color: ColorOpt = "auto",
+    log_y: LogYOpt = False,
+    config: ConfigOpt = None,
+    ignore: IgnoreOpt = None,
+) -> None:
+    """Compare runs: their curves on shared plots, key numbers, how their findings differ."""
+    from curvedoc.commands import compare as command
+
+    out_format, in_format = _split_format(format, None, log_format)
+    raise typer.Exit(command.run(paths, output_format=out_format, log_format=in_format,
+                                 plot=plot, color=color, log_y=log_y, config_file=config,
+                                 ignore=ignore or ()))
+
+
+@app.command()
+def watch(
+    path: Annotated[str, typer.Argument(
+        help="The log (or folder of logs) being written; it may not exist yet.",
+        show_default=False)],
+    interval: Annotated[float, typer.Option(
+        "--interval", help="Seconds between checks for changes.")] = 1.0,
+    idle: Annotated[float | None, typer.Option(
+        "--idle", help="Stop once the log has not changed for this many seconds "
+                       "(default: never; Ctrl-C stops).", show_default=False)] = None,
+    log_format: LogFormatOpt = None,
+    plot: PlotOpt = None,
+    color: ColorOpt = "auto",
+    log_y: LogYOpt = False,
+    config: ConfigOpt = None,
+    ignore: IgnoreOpt = None,
+) -> None:
+    """Follow a log while training writes it: redraw plots and findings as they change
+    (piped: print each new finding as a line)."""
+    from curvedoc.commands import watch as command
+
+    raise typer.Exit(command.run(path, interval=interval, idle=idle, log_format=log_format,
+                                 plot=plot, color=color, log_y=log_y, config_file=config,
+                                 ignore=ignore or ()))
+
+
+@app.command()
 def formats() -> None:
     """List the log formats curvedoc reads."""
     from curvedoc.commands import formats as command

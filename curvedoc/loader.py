@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from curvedoc import readers
 from curvedoc.errors import CurvedocError
+from curvedoc.parallel import ordered_map
 from curvedoc.source import Source
 from curvedoc.table import ColumnOverrides, CurveTable, RawRun, build, join_on_x
 
@@ -51,10 +53,12 @@ def load(
 
     `format` forces a reader instead of sniffing; `overrides_for(source)` gives per-file
     column mappings (from the config file), `overrides` applies to every file.
-    `progress(done, total, name)` is called before each file (or group of files) is read
-    and once at the end, so a caller can show a progress bar; loading stays silent.
-    `verify_checksums` makes readers of formats with checksums (TensorBoard event files)
-    check every record.
+    `progress(done, total, name)` is called before the first file (or group of files) is
+    read and after each, with the name of the next (empty at the end), so a caller can
+    show a progress bar; loading stays silent.  `verify_checksums` makes readers of
+    formats with checksums (TensorBoard event files) check every record.  Many runs are
+    read by a process pool (see :mod:`curvedoc.parallel`), in the same order and with
+    the same result.
     """
     result = Loaded()
     forced = readers.get_reader(format) if format else None
@@ -77,27 +81,43 @@ def load(
             order.append(key)
         groups.setdefault(key, []).append((reader, source))
 
-    for done, key in enumerate(order):
-        members = groups[key]
-        if progress:
-            progress(done, len(order), members[0][1].name)
-        try:
-            raws = _read_group(members, verify_checksums)
-            for raw in raws:
-                specific = overrides_for(raw.source) if overrides_for else ColumnOverrides()
-                merged = ColumnOverrides(
-                    x=(overrides.x if overrides and overrides.x else specific.x),
-                    roles={**specific.roles, **(overrides.roles if overrides else {})},
-                )
-                result.tables.extend(build(raw, merged))
-        except CurvedocError as exc:
-            name = members[0][1].name if len(members) == 1 else _group_name(members)
-            result.errors.append(LoadError(name, _message(exc, members[0][1])))
-        for _, source in members:
-            result.warnings.extend(f"{source.name}: {w}" for w in source.warnings)
+    batches = [[(reader.name, source) for reader, source in groups[key]] for key in order]
+    names = [batch[0][1].name for batch in batches] + [""]
     if progress:
-        progress(len(order), len(order), "")
+        progress(0, len(batches), names[0])
+    work = partial(_load_group, overrides=overrides, overrides_for=overrides_for,
+                   verify_checksums=verify_checksums)
+    for done, part in enumerate(ordered_map(work, batches), start=1):
+        result.tables.extend(part.tables)
+        result.errors.extend(part.errors)
+        result.warnings.extend(part.warnings)
+        if progress:
+            progress(done, len(batches), names[done])
     return result
+
+
+def _load_group(members: list[tuple[str, Source]], *, overrides: ColumnOverrides | None,
+                overrides_for: Callable[[str], ColumnOverrides] | None,
+                verify_checksums: bool) -> Loaded:
+    """Read and build one run's files: the unit of work a worker process is given, so it
+    names readers instead of holding them (a reader's functions may be closures, which do
+    not pickle) and returns its error instead of raising it."""
+    part = Loaded()
+    resolved = [(readers.get_reader(name), source) for name, source in members]
+    try:
+        for raw in _read_group(resolved, verify_checksums):
+            specific = overrides_for(raw.source) if overrides_for else ColumnOverrides()
+            merged = ColumnOverrides(
+                x=(overrides.x if overrides and overrides.x else specific.x),
+                roles={**specific.roles, **(overrides.roles if overrides else {})},
+            )
+            part.tables.extend(build(raw, merged))
+    except CurvedocError as exc:
+        name = members[0][1].name if len(members) == 1 else _group_name(resolved)
+        part.errors.append(LoadError(name, _message(exc, members[0][1])))
+    for _, source in members:
+        part.warnings.extend(f"{source.name}: {w}" for w in source.warnings)
+    return part
 
 
 def _read_group(members: list[tuple[readers.Reader, Source]], verify: bool) -> list[RawRun]:

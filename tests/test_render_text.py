@@ -12,7 +12,8 @@ from rich.console import Console
 
 from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Finding, Severity
-from curvedoc.render.text import TextOptions, best, render
+from curvedoc.ranking import best
+from curvedoc.render.text import TextOptions, render
 
 ANSI = re.compile(r"\x1b\[")
 
@@ -147,5 +148,6 @@ def test_several_runs_start_with_a_summary_table() -> None:
 def test_summary_only() -> None:
     report = report_data.report(report_data.table("a/one.csv"), report_data.table("b/one.csv"))
     out = rendered(report, summary_only=True)
-    assert "a/one.csv" in out and "b/one.csv" in out  # same file name: the folder tells them apart
+    # Same file name: the folders tell the runs apart, and the name they share is dropped.
+    assert re.search(r"\n +1 +a +30 epochs", out) and re.search(r"\n +2 +b +30 epochs", out)
     assert "source" not in out and "What we see" not in out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from curvedoc.config import FAIL_ON, Config, load_config, parse_codes
@@ -19,8 +20,8 @@ from curvedoc.loader import load
 from curvedoc.render.safe import printable
 from curvedoc.table import ColumnOverrides
 
-__all__ = ["check_fail_on", "diagnose_paths", "exit_code", "finish", "settings",
-           "write_output"]
+__all__ = ["check_fail_on", "diagnose_paths", "exit_code", "finish", "loading_bar",
+           "print_problems", "settings", "write_output"]
 
 
 def check_fail_on(value: str) -> str:
@@ -51,10 +52,29 @@ def diagnose_paths(paths: Sequence[str], config: Config, *, log_format: str | No
     return Report(runs=runs, errors=loaded.errors, warnings=loaded.warnings)
 
 
-def finish(report: Report, rendered: str, output: str | None, fail_on: str) -> int:
-    """Print the warnings, write the report to `output` (or stdout), return the exit code."""
+def loading_bar(color: str) -> AbstractContextManager[Callable[[int, int, str], None] | None]:
+    """A progress bar on stderr when it is a terminal (rich is not even imported else)."""
+    if not sys.stderr.isatty():
+        return nullcontext(None)
+    from curvedoc.render.console import make_console
+    from curvedoc.render.progress import loading_progress
+
+    return loading_progress(make_console(color, stderr=True))
+
+
+def print_problems(report: Report, *, errors: bool) -> None:
+    """The warnings on stderr and, for output that does not list them itself (text), the
+    files that could not be read."""
     for warning in report.warnings:
         print(f"curvedoc: warning: {printable(warning)}", file=sys.stderr)
+    for error in report.errors if errors else ():
+        print(f"curvedoc: error: {printable(error.source)}: {printable(error.message)}",
+              file=sys.stderr)
+
+
+def finish(report: Report, rendered: str, output: str | None, fail_on: str) -> int:
+    """Print the warnings, write the report to `output` (or stdout), return the exit code."""
+    print_problems(report, errors=False)
     if output is None:
         sys.stdout.write(rendered)
     else:

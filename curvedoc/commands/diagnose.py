@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -14,13 +13,14 @@ from curvedoc.commands._shared import (
     diagnose_paths,
     exit_code,
     finish,
+    loading_bar,
+    print_problems,
     settings,
     write_output,
 )
 from curvedoc.engine import Report
 from curvedoc.render import check_format, render
 from curvedoc.render.console import check_color, make_console
-from curvedoc.render.safe import printable
 from curvedoc.table import ColumnOverrides
 
 if TYPE_CHECKING:
@@ -52,35 +52,22 @@ def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: 
     check_fail_on(fail_on)
     check_color(display.color)
     config = settings(config_file, ignore, same_data)
-    with _progress(display.color) as progress:
+    with loading_bar(display.color) as progress:
         report = diagnose_paths(paths, config, log_format=log_format,
                                 overrides=ColumnOverrides(x=x, roles=dict(roles)),
                                 progress=progress, verify_checksums=verify_checksums)
     if output_format != "text":
         return finish(report, render(report, output_format), output, fail_on)
-    for warning in report.warnings:
-        print(f"curvedoc: warning: {printable(warning)}", file=sys.stderr)
+    print_problems(report, errors=True)
     _text(report, display, output)
     return exit_code(report, fail_on)
 
 
-def _progress(color: str) -> AbstractContextManager[Callable[[int, int, str], None] | None]:
-    """A progress bar on stderr when it is a terminal (rich is not even imported else)."""
-    if not sys.stderr.isatty():
-        return nullcontext(None)
-    from curvedoc.render.progress import loading_progress
-
-    return loading_progress(make_console(color, stderr=True))
-
-
 def _text(report: Report, display: Display, output: str | None) -> None:
-    """The terminal report on stdout (or plain into `--output`), errors on stderr, and
-    the picture files if asked."""
+    """The terminal report on stdout (or plain into `--output`), and the picture files
+    if asked."""
     from curvedoc.render import text
 
-    for error in report.errors:
-        print(f"curvedoc: error: {printable(error.source)}: {printable(error.message)}",
-              file=sys.stderr)
     buffer = io.StringIO() if output else None
     console = make_console("never" if output else display.color, file=buffer)
     plot = (sys.stdout.isatty() and not output) if display.plot is None else display.plot

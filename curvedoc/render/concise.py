@@ -11,16 +11,22 @@ own numbering, not a line number.  A multi-run file names the run after the path
 from __future__ import annotations
 
 from curvedoc.engine import Report
-from curvedoc.findings import x_value
+from curvedoc.findings import Finding, x_value
 from curvedoc.render.safe import printable
 from curvedoc.render.summary import count_line
+from curvedoc.table import CurveTable
 
-__all__ = ["render"]
+__all__ = ["line", "render"]
+
+
+def line(table: CurveTable, finding: Finding) -> str:
+    """`path:x: code message`, the line `check` and a piped `watch` print per finding."""
+    return f"{printable(table.label)}:{x_value(finding.start)}: {finding.code} " \
+           f"{printable(finding.message)}"
 
 
 def render(report: Report) -> str:
-    lines = [f"{printable(run.table.label)}:{x_value(f.start)}: {f.code} {printable(f.message)}"
-             for run in report.runs for f in run.findings]
+    lines = [line(run.table, f) for run in report.runs for f in run.findings]
     lines += [f"{printable(e.source)}: error: {printable(e.message)}" for e in report.errors]
     lines.append(count_line(report))
     return "\n".join(lines) + "\n"

@@ -1,5 +1,6 @@
 """Which curves a run's plots show: a loss panel, an accuracy/metric panel, a learning-rate
-panel, each with the run's findings marked on the x axis.
+panel, each with the run's findings marked on the x axis; and for several runs compared,
+one curve per run on shared panels.
 
 Train curves and the learning rate are drawn at step level when the log has steps (the
 epoch means hide the noise and a schedule's shape); validation is logged per evaluation
@@ -19,7 +20,7 @@ from curvedoc.render.plot import Curve, Mark, Panel
 from curvedoc.render.safe import printable
 from curvedoc.table import CurveTable
 
-__all__ = ["panels", "step_positions"]
+__all__ = ["panels", "run_panels", "step_positions"]
 
 #: (title, train role, val role) of the second panel, first match wins.
 _METRIC_PANELS = (("accuracy", "train_acc", "val_acc"), ("metric", "train_metric", "val_metric"),
@@ -43,6 +44,40 @@ def panels(table: CurveTable, findings: Sequence[Finding], *, log_y: bool = Fals
     if lr:
         found.append(Panel("learning rate", (_staircase(lr),), marks, log_y=True, height=9))
     return found
+
+
+def run_panels(tables: Sequence[CurveTable], labels: Sequence[str], *,
+               log_y: bool = False) -> list[Panel]:
+    """Runs side by side: a loss panel with every run's val loss (train loss when no run
+    has one) and an accuracy/metric panel, both over the same x range.  Each run keeps
+    its colour and marker on both; curves are named by `labels`."""
+    spans = [(float(t.x.min()), float(t.x.max())) for t in tables if t.points]
+    x_range = (min(lo for lo, _ in spans), max(hi for _, hi in spans)) if spans else None
+    found: list[Panel] = []
+    loss = _run_curves(tables, labels, ("val_loss", "train_loss"))
+    if loss:
+        found.append(Panel(loss[0], loss[1], log_y=log_y, height=14, x_range=x_range))
+    for title, train, val in _METRIC_PANELS:
+        metric = _run_curves(tables, labels, (val, train), title)
+        if metric:
+            found.append(Panel(metric[0], metric[1], height=12, x_range=x_range))
+            break
+    return found
+
+
+def _run_curves(tables: Sequence[CurveTable], labels: Sequence[str], roles: tuple[str, ...],
+                title: str = "loss") -> tuple[str, tuple[Curve, ...]] | None:
+    """The title and the curves of the first role in `roles` that any run has."""
+    for role in roles:
+        curves = []
+        for number, (table, label) in enumerate(zip(tables, labels)):
+            curve = _curve(table, role, palette.RUNS[number % len(palette.RUNS)],
+                           palette.RUN_MARKERS[number % len(palette.RUN_MARKERS)])
+            if curve is not None:
+                curves.append(replace(curve, label=label))
+        if curves:
+            return f"{role.split('_')[0]} {title}", tuple(curves)
+    return None
 
 
 def _curves(table: CurveTable, train_role: str, val_role: str) -> tuple[Curve, ...]:

@@ -53,13 +53,17 @@ class Mark:
 
 @dataclass(frozen=True)
 class Panel:
-    """A titled plot of a few curves sharing an x axis, with findings marked."""
+    """A titled plot of a few curves sharing an x axis, with findings marked.
+
+    `x_range` fixes the x axis (panels of several runs line up); by default it spans the
+    curves."""
 
     title: str
     curves: tuple[Curve, ...]
     marks: tuple[Mark, ...] = ()
     log_y: bool = False
     height: int = 14
+    x_range: tuple[float, float] | None = None
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield self.legend()
@@ -92,7 +96,7 @@ def build(panel: Panel, width: int) -> str:
         return str(plt.build()).rstrip("\n")
     xs = np.concatenate([x for _, x, _ in curves])
     ys = np.concatenate([y for _, _, y in curves])
-    x_lo, x_hi = float(xs.min()), float(xs.max())
+    x_lo, x_hi = panel.x_range or (float(xs.min()), float(xs.max()))
     y_lo, y_hi = float(ys.min()), float(ys.max())
     if y_hi == y_lo:
         pad = abs(y_hi) * 0.1 or (1.0 if not panel.log_y else 0.5)

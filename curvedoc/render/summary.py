@@ -6,12 +6,16 @@ annotations can never disagree about how many findings there were or where they 
 
 from __future__ import annotations
 
+import os
 from collections import Counter
+from collections.abc import Sequence
 
 from curvedoc.engine import Report
 from curvedoc.findings import Finding, Severity, x_value
+from curvedoc.render.safe import printable
+from curvedoc.table import CurveTable
 
-__all__ = ["SEVERITIES", "count_line", "plural", "span"]
+__all__ = ["SEVERITIES", "count_line", "plural", "short_labels", "span"]
 
 #: Most severe first, the order every summary lists them in.
 SEVERITIES = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
@@ -51,3 +55,29 @@ def count_line(report: Report) -> str:
              else f"{with_findings} of {plural(runs, 'run', 'runs')}")
     return (f"Found {plural(len(findings), 'finding', 'findings')} ({breakdown}) "
             f"in {where}{unread}.")
+
+
+def short_labels(tables: Sequence[CurveTable]) -> tuple[str, list[str]]:
+    """The folder all sources share, and for each run the shortest label that tells it from
+    the others: the fewest trailing parts of its path that differ (file names, unless two
+    runs are `metrics.csv`), without the trailing parts every path ends with
+    (`version_0`, `version_1` for `version_*/metrics.csv`), plus the run's name in a file
+    that holds several.  Runs that all come from one source go by their names alone."""
+    sources = [t.source for t in tables]
+    if len(set(sources)) == 1 and all(t.run for t in tables):
+        return sources[0], [printable(str(t.run)) for t in tables]
+    try:
+        common = os.path.commonpath(sources) if len(set(sources)) > 1 else ""
+    except ValueError:  # mixed absolute and relative paths, or stdin
+        common = ""
+    parts = [(os.path.relpath(s, common) if common and s != common else s).split(os.sep)
+             for s in sources]
+    for keep in range(1, max(len(p) for p in parts) + 1):
+        kept = [p[-keep:] for p in parts]
+        if len({tuple(k) for k in kept}) == len(set(sources)):
+            break
+    while len(set(sources)) > 1 and all(len(k) > 1 and k[-1] == kept[0][-1] for k in kept):
+        kept = [k[:-1] for k in kept]
+    paths = [os.sep.join(k) for k in kept]
+    labels = [printable(f"{path} [{t.run}]" if t.run else path) for path, t in zip(paths, tables)]
+    return common, labels

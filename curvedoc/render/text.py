@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import zip_longest
 from typing import TYPE_CHECKING
 
@@ -27,40 +27,38 @@ from rich.text import Text
 from curvedoc.detectors import get_detector
 from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Finding, x_value
+from curvedoc.ranking import best, ranked
 from curvedoc.render import palette
 from curvedoc.render.safe import printable
+from curvedoc.render.summary import short_labels
 from curvedoc.roles import Kind, Split
 from curvedoc.table import CurveTable
 
 if TYPE_CHECKING:
     from curvedoc.render.plot import Panel
 
-__all__ = ["TextOptions", "best", "render"]
+__all__ = ["Plots", "TextOptions", "num", "render", "run_report", "short_metric", "summary",
+           "x_text"]
 
 #: From this width on, plots go two abreast.
 WIDE = 150
 #: Prose wider than this is hard to read, however wide the terminal.
 TEXT_WIDTH = 110
 
-#: The validation metric a run is judged by, in order of preference.
-_MAIN_METRICS = ("val_loss", "val_acc", "val_metric", "val_error")
 _KIND_ORDER = (Kind.LOSS, Kind.ACC, Kind.METRIC, Kind.ERROR, Kind.LR, Kind.LOSS_PART, Kind.OTHER)
 _SPLIT_ORDER = (Split.TRAIN, Split.VAL, Split.TEST, None)
 
 
 @dataclass(frozen=True)
 class TextOptions:
+    """`explain=False` stops after the findings list (the live view of `watch`);
+    `plot_height` sets every panel's height (to fit a screen) instead of its own."""
+
     plot: bool = False
     log_y: bool = False
     summary_only: bool = False
-
-
-@dataclass(frozen=True)
-class Best:
-    column: str
-    x: float
-    value: float
-    last: float
+    explain: bool = True
+    plot_height: int | None = None
 
 
 def render(report: Report, console: Console, options: TextOptions = TextOptions()) -> None:
@@ -92,15 +90,20 @@ def run_report(run: RunReport, options: TextOptions) -> RenderableType:
         from curvedoc.render.panels import panels  # plotext: only when plotting
 
         shown = panels(table, findings, log_y=options.log_y)
+        if options.plot_height:
+            shown = [replace(panel, height=options.plot_height) for panel in shown]
         if shown:
-            parts += [Text(), _Plots(shown)]
+            parts += [Text(), Plots(shown)]
             if findings:
                 parts.append(_marks_legend(findings, table.x_name))
     parts.append(Text())
     if not findings:
         parts.append(Text("No findings.", style="green"))
         return Group(*parts, Text())
-    prose: list[RenderableType] = [_findings_table(findings, table.x_name), Text()]
+    listing = _findings_table(findings, table.x_name)
+    if not options.explain:
+        return Group(*parts, listing)
+    prose: list[RenderableType] = [listing, Text()]
     for explanation in _explanations(findings, table.x_name):
         prose += [explanation, Text()]
     prose.append(Text("`curvedoc explain CODE` prints the full documentation of a code.",
@@ -109,19 +112,6 @@ def run_report(run: RunReport, options: TextOptions) -> RenderableType:
 
 
 # --------------------------------------------------------------------------- header
-
-
-def best(table: CurveTable) -> Best | None:
-    """The best point of the main validation metric (val loss, else accuracy, else another
-    validation score), or None when the log has no validation."""
-    for role in _MAIN_METRICS:
-        series = table.series(role)
-        if series is None:
-            continue
-        higher = table.metrics[str(series.name)].role.higher_is_better
-        x = series.idxmax() if higher else series.idxmin()
-        return Best(str(series.name), float(x), float(series[x]), float(series.iloc[-1]))
-    return None
 
 
 def _header(table: CurveTable) -> RenderableType:
@@ -138,10 +128,10 @@ def _header(table: CurveTable) -> RenderableType:
         grid.add_row("best", Text("no validation metric in this log", style="yellow"))
     else:
         line = Text()
-        line.append(f"{printable(top.column)} {_num(top.value)}", style="bold")
+        line.append(f"{printable(top.column)} {num(top.value)}", style="bold")
         line.append(f" at {table.x_name} ")
-        line.append(_x(top.x), style="bold")
-        line.append(f"   (last {_num(top.last)} at {table.x_name} {_x(table.x[-1])})", style="dim")
+        line.append(x_text(top.x), style="bold")
+        line.append(f"   (last {num(top.last)} at {table.x_name} {x_text(table.x[-1])})", style="dim")
         grid.add_row("best", line)
     for note in table.notes:
         grid.add_row("note", Text(printable(note)))
@@ -152,7 +142,7 @@ def _header(table: CurveTable) -> RenderableType:
 
 
 def _extent(table: CurveTable) -> str:
-    first, last = _x(table.x[0]), _x(table.x[-1])
+    first, last = x_text(table.x[0]), x_text(table.x[-1])
     if table.x_name == "epoch":
         text = f"{table.points} epochs ({first}–{last})"
     else:
@@ -187,7 +177,7 @@ def _columns(table: CurveTable) -> RenderableType:
 
 
 @dataclass(frozen=True)
-class _Plots:
+class Plots:
     """The panels one under another, or two abreast on a wide terminal."""
 
     panels: Sequence[Panel]
@@ -307,13 +297,13 @@ def _severity(finding: Finding) -> Text:
 
 
 def _span(finding: Finding, x_name: str, word: bool = True) -> str:
-    start = _x(finding.start)
+    start = x_text(finding.start)
     if finding.end is None:
         text = f"{start}–end"
     elif finding.end == finding.start:
         text = start
     else:
-        text = f"{start}–{_x(finding.end)}"
+        text = f"{start}–{x_text(finding.end)}"
     if not word:
         return text
     plural = "s" if finding.end != finding.start else ""
@@ -324,24 +314,28 @@ def _span(finding: Finding, x_name: str, word: bool = True) -> str:
 
 
 def summary(runs: Sequence[RunReport]) -> RenderableType:
-    """One row per run: its length, its best point, its findings by code."""
-    common, labels = _short_labels([run.table for run in runs])
+    """One row per run, best first (see :mod:`curvedoc.ranking`): its rank, length, best
+    point and findings by code."""
+    common, labels = short_labels([run.table for run in runs])
     title = f"{len(runs)} run{'s' if len(runs) != 1 else ''}" + (f" in {common}" if common else "")
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    table.add_column("#", justify="right", no_wrap=True)
     table.add_column("run", overflow="fold", min_width=min(max(map(len, labels)), 24))
     table.add_column("length", no_wrap=True)
     table.add_column("best val", no_wrap=True)
     table.add_column("findings", min_width=14)
-    for run, label in zip(runs, labels):
+    order = ranked(list(zip(runs, labels)), lambda pair: pair[0].table)
+    for place, (run, label) in enumerate(order, start=1):
         top = best(run.table)
         where = Text("—") if top is None else Text.assemble(
-            (_short_metric(run.table, top.column), "dim"), f" {_num(top.value)} @ {_x(top.x)}")
-        table.add_row(Text(label), f"{run.table.points} {run.table.x_name}s", where,
+            (short_metric(run.table, top.column), "dim"), f" {num(top.value)} @ {x_text(top.x)}")
+        table.add_row("—" if top is None else str(place), Text(label),
+                      f"{run.table.points} {run.table.x_name}s", where,
                       _findings_by_code(run.findings))
     return Group(Text(printable(title), style="bold"), table)
 
 
-def _short_metric(table: CurveTable, column: str) -> str:
+def short_metric(table: CurveTable, column: str) -> str:
     """"loss" or "acc" for the usual validation metrics, the column name for the rest."""
     role = table.metrics[column].role
     return role.kind.value if role.kind in (Kind.LOSS, Kind.ACC) else printable(column)
@@ -354,31 +348,13 @@ def _findings_by_code(findings: Sequence[Finding]) -> Text:
             text.append("\n")
         text.append(printable(group[0][1].code),
                     style=f"color({palette.SEVERITY[_worst(group).severity]})")
-        text.append(" @ " + ", ".join(_x(f.start) for _, f in group), style="dim")
+        text.append(" @ " + ", ".join(x_text(f.start) for _, f in group), style="dim")
     return text or Text("none", style="green")
 
 
-def _short_labels(tables: Sequence[CurveTable]) -> tuple[str, list[str]]:
-    """The folder all sources share, and for each run the fewest trailing parts of its path
-    that tell it from the others (file names, unless two runs are `metrics.csv`)."""
-    sources = [t.source for t in tables]
-    try:
-        common = os.path.commonpath(sources) if len(set(sources)) > 1 else ""
-    except ValueError:  # mixed absolute and relative paths, or stdin
-        common = ""
-    parts = [(os.path.relpath(s, common) if common and s != common else s).split(os.sep)
-             for s in sources]
-    for keep in range(1, max(len(p) for p in parts) + 1):
-        paths = [os.sep.join(p[-keep:]) for p in parts]
-        if len(set(paths)) == len(set(sources)):
-            break
-    labels = [printable(f"{path} [{t.run}]" if t.run else path) for path, t in zip(paths, tables)]
-    return common, labels
-
-
-def _x(value: float) -> str:
+def x_text(value: float) -> str:
     return str(x_value(value))
 
 
-def _num(value: float) -> str:
+def num(value: float) -> str:
     return f"{value:.4g}"
