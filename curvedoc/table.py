@@ -465,13 +465,24 @@ def _metrics(frame: pd.DataFrame, roles: Mapping[str, Role],
     return {c: Metric(c, roles[c], primary=c in primary) for c in present}
 
 
-def _primary_score(column: str, values: pd.Series) -> tuple[int, int, int]:
-    """Prefer epoch-level over step-level names, plain over grouped (`eval_g3_loss`), and
-    more logged points; shorter names break ties (`loss` over `loss_scaled`)."""
+#: How a name says "mAP over IoU thresholds 0.50 to 0.95", COCO's primary metric.
+_COCO_RANGE = ("50-95", "50:95", "50_95")
+
+
+def _primary_score(column: str, values: pd.Series) -> tuple[int, int, int, int]:
+    """Prefer epoch-level over step-level names, plain over grouped (`eval_g3_loss`),
+    COCO's primary mAP over its single-threshold ones where the name says so
+    (Ultralytics' `mAP50-95(B)` over `mAP50(B)`, which saturates early), and more logged
+    points; shorter names break ties (`loss` over `loss_scaled`, detectron2's `bbox/AP`
+    over `bbox/AP50`)."""
     low = column.lower()
     level = 1 if low.endswith("epoch") else (-1 if low.endswith("step") else 0)
-    plain = 0 if any(ch.isdigit() for ch in low.replace("top1", "").replace("50", "")) else 1
-    return (level, plain, int(values.notna().sum()) * 1000 - len(column))
+    coco = int(any(marker in low for marker in _COCO_RANGE))
+    bare = low.replace("top1", "")
+    for marker in (*_COCO_RANGE, "50"):
+        bare = bare.replace(marker, "")
+    plain = 0 if any(ch.isdigit() for ch in bare) else 1
+    return (level, plain, coco, int(values.notna().sum()) * 1000 - len(column))
 
 
 def _add_loss_totals(frame: pd.DataFrame, metrics: dict[str, Metric]) -> pd.DataFrame:

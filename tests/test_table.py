@@ -196,3 +196,14 @@ def test_readers_keep_a_logged_nan_apart_from_a_missing_value(tmp_path, name: st
     (written,) = table.nonfinite.values()
     assert list(table.nonfinite) == [column]
     assert written == [float(v) for v in table.x[-2:]]  # the last two points, not the gap
+
+
+def test_coco_map_over_iou_range_is_the_primary_score() -> None:
+    """Ultralytics logs mAP50 (saturating early) and mAP50-95 (COCO's primary metric);
+    detectron2's `bbox/AP` (50:95) keeps winning over `bbox/AP50` by its shorter name."""
+    (yolo,) = build(raw({"epoch": [0, 1], "metrics/mAP50(B)": [0.9, 0.99],
+                         "metrics/mAP50-95(B)": [0.5, 0.6]}, epoch="epoch"))
+    assert yolo.column("val_metric") == "metrics/mAP50-95(B)"
+    (d2,) = build(raw({"iteration": [99, 199], "bbox/AP": [20.0, 40.0], "bbox/AP50": [40.0, 60.0],
+                       "bbox/AP75": [15.0, 35.0]}, step="iteration"))
+    assert d2.column("val_metric") == "bbox/AP"

@@ -21,7 +21,8 @@ taken against the curve's own noise:
 * :func:`median3` and :func:`rolling_median` give a level that single points cannot
   move, and :func:`rolling_mad` a local noise scale, for judging spikes;
 * :func:`shifted_train` removes the half-epoch lag of an epoch-averaged training loss,
-  and :func:`runs` finds the spans where a condition holds.
+  and :func:`runs` finds the spans where a condition holds;
+* :func:`schedule_drops` finds the steps down of a logged learning rate.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Curve", "Score", "Trend", "aligned", "curve", "default_window", "downsample",
     "improvement", "median3", "noise", "noise_after", "onset", "quality", "rolling_mad",
-    "rolling_median", "runs", "shifted_train", "smooth", "swings", "trend",
+    "rolling_median", "runs", "schedule_drops", "shifted_train", "smooth", "swings", "trend",
 ]
 
 #: Longer series are reduced to about this many points before any statistics.
@@ -291,6 +292,33 @@ def shifted_train(tx: np.ndarray, ty: np.ndarray, x: np.ndarray) -> np.ndarray:
     if np.all(ty > 0):
         return np.exp(np.interp(x, centres, np.log(ty)))
     return np.interp(x, centres, ty)
+
+
+def schedule_drops(x: np.ndarray, y: np.ndarray, min_drop: float) -> list[int]:
+    """Indices where the learning rate steps down in a way the schedule's course does not
+    explain (the first point at the lower rate).
+
+    The value expected at each point is the smallest of the previous value and the
+    geometric and linear continuations of the two before it; a drop is a value at least
+    `min_drop` below that, after which the rate holds (does not fall by `min_drop`
+    again at the next point).  A smooth decay sampled coarsely, or unevenly as when a
+    per-step learning rate is read once per epoch, keeps falling and is not a drop.
+    Only points that fell by `min_drop` from the one before are examined, so a
+    million-step schedule costs one vectorised comparison.
+    """
+    drops = []
+    for i in np.flatnonzero((y[:-1] > 0) & (y[1:] <= y[:-1] * (1 - min_drop))) + 1:
+        prev = y[i - 1]
+        expected = prev
+        if i >= 2 and y[i - 2] > 0:
+            ratio = (x[i] - x[i - 1]) / (x[i - 1] - x[i - 2])
+            geometric = prev * (prev / y[i - 2]) ** ratio
+            linear = prev + (prev - y[i - 2]) * ratio
+            expected = max(0.0, min(prev, geometric, linear))
+        holds = i == len(y) - 1 or y[i + 1] > y[i] * (1 - min_drop)
+        if y[i] < expected * (1 - min_drop) and holds:
+            drops.append(int(i))
+    return drops
 
 
 @dataclass(frozen=True)

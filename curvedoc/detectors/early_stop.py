@@ -17,7 +17,7 @@ import numpy as np
 
 from curvedoc.detectors import Detector, Option
 from curvedoc.detectors._format import at, num, pct
-from curvedoc.detectors._stats import Curve, curve, quality
+from curvedoc.detectors._stats import Curve, curve, quality, schedule_drops
 from curvedoc.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 
 CODE = "early-stop"
+
+#: A fall of the learning rate by this much, unexplained by a smooth decay, is a step
+#: (the `lr-drop` default).
+_LR_DROP = 0.2
 
 DOC = """\
 ## What it finds
@@ -77,8 +81,9 @@ details: `monitor` "val_loss", `mode` "min", `patience` 10, `min_delta` 0, `stop
 0.5167, `value_lost` 0, `value_lost_rel` 0, `points` 60, `points_saved` 28, `x_saved`
 28, `share_saved` 0.47; with a validation score beside the loss `score_metric`,
 `score_at_stop_best` (the score at the checkpoint early stopping keeps) and
-`score_best` (the best score of the run); with a learning rate that dropped between
-the stop and the run's best point, `lr_drop_x` (where it first dropped).
+`score_best` (the best score of the run); with a learning rate that stepped down
+between the stop and the run's best point, `lr_drop_x` (the first step; smooth decays
+are not steps).
 """
 
 OPTIONS = {
@@ -194,16 +199,13 @@ def _score_at(table: CurveTable, monitor: _Monitor, x_kept: float) -> dict[str, 
 
 
 def _lr_drop(table: CurveTable, x0: float, x1: float) -> float | None:
-    """Where the learning rate first fell below its value at `x0`, by `x1`: a step
-    schedule that early stopping cut off before it could help."""
+    """The first step down of the learning rate after `x0`, by `x1`: a step schedule
+    that early stopping cut off before it could help (smooth decays are not steps)."""
     lr = curve(table, "lr", reduce=False)
     if lr is None:
         return None
-    before = lr.y[lr.x <= x0]
-    if len(before) == 0:
-        return None
-    lower = np.flatnonzero((lr.x > x0) & (lr.x <= x1) & (lr.y < 0.8 * before[-1]))
-    return float(lr.x[lower[0]]) if len(lower) else None
+    steps = [lr.x[i] for i in schedule_drops(lr.x, lr.y, _LR_DROP) if x0 < lr.x[i] <= x1]
+    return float(steps[0]) if steps else None
 
 
 def _message(d: dict[str, Any]) -> str:
