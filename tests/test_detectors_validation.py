@@ -96,6 +96,18 @@ def test_same_data_gap_needs_the_flag() -> None:
     assert "batch-norm" in found.message
 
 
+def test_seed_question_val_loss_stagnant_while_train_loss_improves_on_the_same_data() -> None:
+    """Seed 000: the same loader for training and testing, a Dice loss; training loss
+    improves, the evaluation loss stays where it started."""
+    rng = np.random.default_rng(3)
+    e = np.arange(1.0, 31)
+    run_table = table({"loss": 0.3 + 0.6 * np.exp(-e / 5) + 0.005 * rng.standard_normal(30),
+                       "val_loss": 0.85 + 0.01 * rng.standard_normal(30)}, x=e)
+    (found,) = detect("same-data-gap", run_table, same_data=1)
+    assert found.details["direction"] == "val-above" and found.end is None
+    assert found.details["mean_gap"] > 0.4
+
+
 def test_train_above_on_the_same_data_is_dropout_or_augmentation() -> None:
     (found,) = detect("same-data-gap", same_data(np.random.default_rng(1), val_factor=0.8),
                       same_data=1)
