@@ -143,7 +143,7 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
                                "band_rel": band / abs(start_level) if start_level else None}
     lr = curve(table, "lr", reduce=False)
     if len(left) == 0:
-        if not _validation_flat(table, found, x, band, options, details):
+        if not _validation_flat(table, found, options, details):
             return []
         details.update(shape="never-learned", stall_points=len(x), stall_share=1.0)
         end = None
@@ -166,8 +166,9 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
         inside = (lr.x >= x[stall][0]) & (lr.x <= x[stall][-1])
         if inside.any():
             details["lr"] = float(np.median(lr.y[inside]))
+    name = found.curve.column
     return [Finding(CODE, Severity.WARNING, float(x[0]), end,
-                    _message(details, found.curve.column, float(x[0]), end), found.curve.column, details)]
+                    _message(details, name, float(x[0]), end), name, details)]
 
 
 def _progress_curve(table: CurveTable, min_points: int) -> _Progress | None:
@@ -184,11 +185,11 @@ def _progress_curve(table: CurveTable, min_points: int) -> _Progress | None:
     return None
 
 
-def _validation_flat(table: CurveTable, found: _Progress, x: np.ndarray, band: float,
-                     options: Mapping[str, float], details: dict[str, Any]) -> bool:
+def _validation_flat(table: CurveTable, found: _Progress, options: Mapping[str, float],
+                     details: dict[str, Any]) -> bool:
     """Whether validation also shows no learning over the run (adds its numbers to
     `details`): no clear score gain, a score not already near perfect, and no fall of
-    the validation loss by more than the band (relative to the judged curve's level)."""
+    the smoothed validation loss by more than `band` of where it started."""
     if found.role == "train_loss":
         val = curve(table, "val_loss")
         if val is not None and len(val) >= 3:

@@ -116,15 +116,15 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     loss = curve(table, "train_loss")
     if loss is None or len(loss) < options["min_points"]:
         return []
-    z = np.log(loss.y) if np.all(loss.y > 0) else loss.y
-    relative = bool(np.all(loss.y > 0))
+    relative = bool(np.all(loss.y > 0))  # judged on the log of the loss when it can be
+    z = np.log(loss.y) if relative else loss.y
     events = _merge(_spikes(z, relative, options) + _rises(loss.x, z, relative, options))
     lr = curve(table, "lr", reduce=False)
     if lr is not None:
         events = [e for e in events if not _lr_went_up(lr, loss.x, e.first)]
     if len(events) < options["min_events"]:
         return []
-    return [_finding(table, loss, z, events, lr)]
+    return [_finding(table, loss, z, relative, events, lr)]
 
 
 def _spikes(z: np.ndarray, relative: bool, options: Mapping[str, float]) -> list[_Event]:
@@ -203,8 +203,8 @@ def _lr_went_up(lr: Curve, x: np.ndarray, first: int) -> bool:
     return reference is not None and len(inside) > 0 and float(inside.max()) > 1.2 * reference
 
 
-def _finding(table: CurveTable, loss: Curve, z: np.ndarray, events: list[_Event],
-             lr: Curve | None) -> Finding:
+def _finding(table: CurveTable, loss: Curve, z: np.ndarray, relative: bool,
+             events: list[_Event], lr: Curve | None) -> Finding:
     x = loss.x
     largest = max(events, key=lambda e: e.jump)
     last = events[-1].last
@@ -217,7 +217,7 @@ def _finding(table: CurveTable, loss: Curve, z: np.ndarray, events: list[_Event]
         "event_x": [float(x[e.first]) for e in events][:20],
         "largest_jump": largest.jump,
         "largest_x": float(x[largest.first]),
-        "noise_rel": _noise_rel(z, bool(np.all(loss.y > 0)), loss.y),
+        "noise_rel": _noise_rel(z, relative, loss.y),
     }
     if lr is not None:
         details["lr_max"] = float(np.max(lr.y))
