@@ -60,6 +60,9 @@ ConfigOpt = Annotated[str | None, typer.Option(
 IgnoreOpt = Annotated[list[str] | None, typer.Option(
     "--ignore", help="Finding codes to leave out (comma-separated or repeated); added to "
                      "the config file's ignore list.", show_default=False)]
+SameDataOpt = Annotated[bool, typer.Option(
+    "--same-data", help="Training and validation use the same data: report any lasting "
+                        "gap between their losses (same-data-gap).")]
 FAIL_ON_HELP = ("Exit 1 when a finding is at least this severe: info, warning, error or "
                 "never (default: {}).")
 
@@ -105,6 +108,7 @@ def diagnose(
     output: OutputOpt = None,
     config: ConfigOpt = None,
     ignore: IgnoreOpt = None,
+    same_data: SameDataOpt = False,
     verify_checksums: Annotated[bool, typer.Option(
         "--verify-checksums", help="Check every record's checksum in TensorBoard event "
                                    "files (slower; damaged records are reported).")] = False,
@@ -121,7 +125,7 @@ def diagnose(
         fail_on=fail_on or "never", output=output, config_file=config, ignore=ignore or (),
         display=command.Display(plot=plot, color=color, log_y=log_y, summary=summary,
                                 save_svg=save_svg, save_html=save_html),
-        verify_checksums=verify_checksums))
+        same_data=same_data, verify_checksums=verify_checksums))
 
 
 @app.command()
@@ -135,6 +139,7 @@ def check(
     output: OutputOpt = None,
     config: ConfigOpt = None,
     ignore: IgnoreOpt = None,
+    same_data: SameDataOpt = False,
 ) -> None:
     """Lint training logs for pre-commit and CI: one line per finding, exit 1 on a warning."""
     from curvedoc.commands import check as command
@@ -142,7 +147,7 @@ def check(
     out_format, in_format = _split_format(format, output_format, log_format, default="concise")
     raise typer.Exit(command.run(
         paths, output_format=out_format, output=output, log_format=in_format,
-        config_file=config, ignore=ignore or (), fail_on=fail_on))
+        config_file=config, ignore=ignore or (), fail_on=fail_on, same_data=same_data))
 
 
 @app.command()

@@ -1,7 +1,9 @@
 """The common curve table: what every reader produces and every detector consumes.
 
 Readers hand over a :class:`RawRun` — columns as the log wrote them, rows in log order,
-NaN where nothing was logged.  :func:`build` turns it into one or more :class:`CurveTable`
+NaN where nothing was logged.  A NaN the log did write (a loss that diverged) is not a
+gap, so a reader keeps it as the text :data:`LOGGED_NAN` (see :func:`mark_logged_nan`);
+infinities stay floats.  :func:`build` turns it into one or more :class:`CurveTable`
 objects, doing once, for every format, the work that makes logs comparable:
 
 * pick the x axis (epoch when the log has one, else step, else 1, 2, 3 …);
@@ -12,7 +14,9 @@ objects, doing once, for every format, the work that makes logs comparable:
   values as last logged, the learning rate as it was when the epoch started), keeping
   the step-level frame for plots;
 * give every column a role, choose one primary column per role, and add a total loss
-  when only its components (box/cls/dfl) are logged.
+  when only its components (box/cls/dfl) are logged;
+* record where each column held a NaN or an infinity the log wrote
+  (`CurveTable.nonfinite`), before those values leave the curves.
 """
 
 from __future__ import annotations
@@ -30,7 +34,19 @@ from curvedoc.roles import Kind, Role, Split, guess_role, is_axis_name
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["ColumnOverrides", "CurveTable", "Metric", "RawRun", "build", "join_on_x"]
+__all__ = ["LOGGED_NAN", "ColumnOverrides", "CurveTable", "Metric", "RawRun", "build",
+           "join_on_x", "mark_logged_nan"]
+
+#: How a reader keeps a NaN the log wrote, as opposed to a value it did not log: a float
+#: NaN in a frame means "not logged" (sparse Lightning rows, a key missing from a record).
+LOGGED_NAN = "nan"
+
+#: Spellings of a non-finite number in text logs and CSV cells (lower case), including
+#: the MSVC runtime's (`1.#QNAN`, `-1.#IND`).
+_NONFINITE_TEXT = frozenset({
+    "nan", "-nan", "+nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity",
+    "1.#qnan", "-1.#qnan", "1.#ind", "-1.#ind", "1.#inf", "-1.#inf",
+})
 
 
 @dataclass
@@ -40,6 +56,9 @@ class RawRun:
     `epoch` and `step` name the columns holding those axes, if the log has them.  `roles`
     lets a reader state a role it knows better than the column name does (an MMDetection
     record with `mode: val`).  `first_index` numbers rows when there is no x column at all.
+    A cell is NaN when nothing was logged there; a NaN the log wrote is the text
+    `LOGGED_NAN` (text kept through every frame operation a reader does, where a separate
+    mask would have to follow each row filter and merge).
     """
 
     frame: pd.DataFrame
@@ -81,6 +100,9 @@ class CurveTable:
     `frame` is indexed by x (float) with one column per metric; `steps`, when the log was
     aggregated from step level, holds the rows before aggregation (indexed by step), and
     `steps_x` the x of each of those rows, so plots can draw them on the table's axis.
+    `nonfinite` lists, per column, the x values where the log wrote NaN or an infinity
+    (a diverged loss), as opposed to logging nothing; the frame holds NaN/inf there, which
+    curves drop.  A column that holds nothing else is not in `frame`, only here.
     """
 
     source: str
@@ -93,6 +115,7 @@ class CurveTable:
     steps: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     steps_x: np.ndarray | None = None
+    nonfinite: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def points(self) -> int:
@@ -134,7 +157,7 @@ class CurveTable:
 def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTable]:
     """Normalise a reader's run into curve tables (several when runs were appended)."""
     overrides = overrides or ColumnOverrides()
-    frame = _numeric(raw.frame, raw.source)
+    frame, written = _numeric(raw.frame, raw.source)
     x_col, x_name = _choose_x(raw, frame, overrides)
     notes = list(raw.notes)
     if x_col is None:
@@ -153,6 +176,7 @@ def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTa
         if dropped:
             keep = x.notna().to_numpy()
             frame, x = frame[keep], x[keep]
+            written = {c: mask[keep] for c, mask in written.items()}
 
     axis_cols = {c for c in (x_col, raw.epoch, raw.step) if c}
     metric_cols = [c for c in frame.columns if c not in axis_cols and not is_axis_name(str(c))]
@@ -182,6 +206,9 @@ def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTa
             source=raw.source, format=raw.format, x_name=x_name, x_column=x_col,
             frame=agg, metrics=metrics, run=name, steps=steps,
             notes=notes + seg_notes, steps_x=None if steps is None else part_x,
+            nonfinite={c: np.unique(part_x[mask[rows]]).tolist()
+                       for c, mask in written.items()
+                       if c not in axis_cols and mask[rows].any()},
         ))
     if not tables:
         raise CurvedocError("no metric column with numbers was found", raw.source)
@@ -213,24 +240,45 @@ def join_on_x(runs: Sequence[RawRun], name: str | None = None) -> RawRun:
                   name=first.name, epoch=first.epoch, step=first.step, roles=roles, notes=notes)
 
 
-def _numeric(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+def mark_logged_nan(values: np.ndarray, logged: np.ndarray) -> np.ndarray:
+    """`values` (floats, NaN where nothing was logged) with each NaN the log wrote
+    (`logged` true there) turned into `LOGGED_NAN`; unchanged when there is none."""
+    written = logged & np.isnan(values)
+    if not written.any():
+        return values
+    out = values.astype(object)
+    out[written] = LOGGED_NAN
+    return out
+
+
+def _numeric(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Every column as float64; text that is not a number becomes NaN, text columns go.
 
-    Columns that are already numeric are left untouched (no copy): a million-row log
-    must not be rebuilt column by column.
+    Also returns, per column, where the log wrote a non-finite number: an infinity, or
+    text spelling NaN or infinity (`LOGGED_NAN`, a CSV's `nan` cell).  Columns that are
+    already numeric are left untouched (no copy): a million-row log must not be rebuilt
+    column by column.
     """
     converted: dict[str, pd.Series] = {}
     drop: list[str] = []
+    written: dict[str, np.ndarray] = {}
     for column in frame.columns:
         values = frame[column]
         if pd.api.types.is_float_dtype(values):
+            infinite = np.isinf(values.to_numpy())
+            if infinite.any():
+                written[str(column)] = infinite
             continue
+        text = values
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             values = pd.to_numeric(values, errors="coerce")
         if values.notna().any():
             converted[column] = values.astype("float64")
         else:
             drop.append(column)
+        mask = _written_nonfinite(text, values.to_numpy(dtype=float))
+        if mask is not None:
+            written[str(column)] = mask
     if converted:
         frame = frame.assign(**converted)
     if drop:
@@ -240,7 +288,23 @@ def _numeric(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     frame = frame.drop(columns=empty) if empty else frame
     if frame.shape[1] == 0:
         raise CurvedocError("no column holds numbers", source)
-    return frame
+    return frame, written
+
+
+def _written_nonfinite(text: pd.Series, numbers: np.ndarray) -> np.ndarray | None:
+    """Where a column converted from text holds a non-finite number the log wrote, or
+    None: cells that became NaN or inf from a spelling such as `nan` or `inf` (other
+    text, `n/a` or a label, is not a number the log wrote)."""
+    candidates = np.flatnonzero(~np.isfinite(numbers) & text.notna().to_numpy())
+    if len(candidates) == 0:
+        return None
+    spelled = text.iloc[candidates].astype(str).str.strip().str.lower().isin(_NONFINITE_TEXT)
+    hits = candidates[spelled.to_numpy() | np.isinf(numbers[candidates])]
+    if len(hits) == 0:
+        return None
+    mask = np.zeros(len(numbers), dtype=bool)
+    mask[hits] = True
+    return mask
 
 
 def _choose_x(raw: RawRun, frame: pd.DataFrame,
@@ -401,13 +465,24 @@ def _metrics(frame: pd.DataFrame, roles: Mapping[str, Role],
     return {c: Metric(c, roles[c], primary=c in primary) for c in present}
 
 
-def _primary_score(column: str, values: pd.Series) -> tuple[int, int, int]:
-    """Prefer epoch-level over step-level names, plain over grouped (`eval_g3_loss`), and
-    more logged points; shorter names break ties (`loss` over `loss_scaled`)."""
+#: How a name says "mAP over IoU thresholds 0.50 to 0.95", COCO's primary metric.
+_COCO_RANGE = ("50-95", "50:95", "50_95")
+
+
+def _primary_score(column: str, values: pd.Series) -> tuple[int, int, int, int]:
+    """Prefer epoch-level over step-level names, plain over grouped (`eval_g3_loss`),
+    COCO's primary mAP over its single-threshold ones where the name says so
+    (Ultralytics' `mAP50-95(B)` over `mAP50(B)`, which saturates early), and more logged
+    points; shorter names break ties (`loss` over `loss_scaled`, detectron2's `bbox/AP`
+    over `bbox/AP50`)."""
     low = column.lower()
     level = 1 if low.endswith("epoch") else (-1 if low.endswith("step") else 0)
-    plain = 0 if any(ch.isdigit() for ch in low.replace("top1", "").replace("50", "")) else 1
-    return (level, plain, int(values.notna().sum()) * 1000 - len(column))
+    coco = int(any(marker in low for marker in _COCO_RANGE))
+    bare = low.replace("top1", "")
+    for marker in (*_COCO_RANGE, "50"):
+        bare = bare.replace(marker, "")
+    plain = 0 if any(ch.isdigit() for ch in bare) else 1
+    return (level, plain, coco, int(values.notna().sum()) * 1000 - len(column))
 
 
 def _add_loss_totals(frame: pd.DataFrame, metrics: dict[str, Metric]) -> pd.DataFrame:

@@ -45,15 +45,22 @@ def header_cells(source: Source) -> list[str]:
     return [cell.strip() for cell in row]
 
 
+#: Cells that mean "nothing logged": pandas' default list without the spellings of NaN,
+#: so that a `nan` cell (a loss that diverged) stays text, which the table builder
+#: records as a value the log wrote (see `curvedoc.table.LOGGED_NAN`).
+_MISSING = ["", "#N/A", "#N/A N/A", "#NA", "<NA>", "N/A", "NA", "NULL", "None", "n/a", "null"]
+
+
 def read_delimited(source: Source) -> pd.DataFrame:
     """A CSV/TSV/semicolon file as a frame with stripped header names.
 
     pandas' C parser reads straight from the file when it is UTF-8, which keeps a
-    million-row step log to a fraction of a second.
+    million-row step log to a fraction of a second.  Empty cells are NaN (not logged);
+    a `nan` cell stays text, a value the log wrote.
     """
     first = source.head_text.lstrip("\ufeff").split("\n", 1)[0]
     sep = _delimiter(first)
-    options = dict(sep=sep, engine="c")
+    options = dict(sep=sep, engine="c", keep_default_na=False, na_values=_MISSING)
     try:
         if source.path is not None and source.encoding == "utf-8":
             frame = pd.read_csv(source.path, **options)
