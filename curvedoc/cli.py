@@ -63,6 +63,9 @@ MaxSizeOpt = Annotated[str | None, typer.Option(
 IgnoreOpt = Annotated[list[str] | None, typer.Option(
     "--ignore", help="Finding codes to leave out (comma-separated or repeated); added to "
                      "the config file's ignore list.", show_default=False)]
+SameDataOpt = Annotated[bool, typer.Option(
+    "--same-data", help="Training and validation use the same data: report any lasting "
+                        "gap between their losses (same-data-gap).")]
 FAIL_ON_HELP = ("Exit 1 when a finding is at least this severe: info, warning, error or "
                 "never (default: {}).")
 
@@ -109,6 +112,7 @@ def diagnose(
     config: ConfigOpt = None,
     ignore: IgnoreOpt = None,
     max_size: MaxSizeOpt = None,
+    same_data: SameDataOpt = False,
     verify_checksums: Annotated[bool, typer.Option(
         "--verify-checksums", help="Check every record's checksum in TensorBoard event "
                                    "files (slower; damaged records are reported).")] = False,
@@ -126,7 +130,7 @@ def diagnose(
         max_size=max_size,
         display=command.Display(plot=plot, color=color, log_y=log_y, summary=summary,
                                 save_svg=save_svg, save_html=save_html),
-        verify_checksums=verify_checksums))
+        same_data=same_data, verify_checksums=verify_checksums))
 
 
 @app.command()
@@ -141,6 +145,7 @@ def check(
     config: ConfigOpt = None,
     ignore: IgnoreOpt = None,
     max_size: MaxSizeOpt = None,
+    same_data: SameDataOpt = False,
 ) -> None:
     """Lint training logs for pre-commit and CI: one line per finding, exit 1 on a warning."""
     from curvedoc.commands import check as command
@@ -148,7 +153,8 @@ def check(
     out_format, in_format = _split_format(format, output_format, log_format, default="concise")
     raise typer.Exit(command.run(
         paths, output_format=out_format, output=output, log_format=in_format,
-        config_file=config, ignore=ignore or (), fail_on=fail_on, max_size=max_size))
+        config_file=config, ignore=ignore or (), fail_on=fail_on, max_size=max_size,
+        same_data=same_data))
 
 
 @app.command()

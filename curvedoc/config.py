@@ -10,6 +10,7 @@ setting.
     [tool.curvedoc]
     ignore = ["train-above-val"]
     fail-on = "error"
+    same-data = true          # train and validation are the same data (same-data-gap)
 
     [tool.curvedoc.per-file-ignores]
     "baselines/*.csv" = ["overfitting"]
@@ -51,7 +52,7 @@ CONFIG_NAMES = ("curvedoc.toml", "pyproject.toml")
 #: The thresholds `fail-on` and `--fail-on` take, least severe first.
 FAIL_ON = ("info", "warning", "error", "never")
 
-_KEYS = ("ignore", "per-file-ignores", "fail-on", "options", "columns")
+_KEYS = ("ignore", "per-file-ignores", "fail-on", "same-data", "options", "columns")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,15 @@ class Config:
     fail_on: str | None = None
     options: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     columns: tuple[tuple[str, ColumnOverrides], ...] = ()
+    same_data: bool = False
+
+    @property
+    def detector_options(self) -> dict[str, dict[str, float]]:
+        """`options` with `same-data` passed on as the `same-data-gap` detector's option."""
+        merged = {code: dict(values) for code, values in self.options.items()}
+        if self.same_data:
+            merged.setdefault("same-data-gap", {})["same_data"] = 1.0
+        return merged
 
     def ignored_for(self, source: str) -> frozenset[str]:
         """The codes silenced for one log: `ignore` plus every matching per-file entry."""
@@ -157,6 +167,9 @@ def _parse(table: Any, path: Path, where: str) -> Config:
     if fail_on is not None and fail_on not in FAIL_ON:
         raise CurvedocError(f"fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}",
                             source)
+    same_data = table.get("same-data", False)
+    if not isinstance(same_data, bool):
+        raise CurvedocError(f"same-data must be true or false, not {same_data!r}", source)
     per_file = _table(table.get("per-file-ignores", {}), "per-file-ignores", source)
     columns = _table(table.get("columns", {}), "columns", source)
     return Config(
@@ -169,6 +182,7 @@ def _parse(table: Any, path: Path, where: str) -> Config:
         fail_on=fail_on,
         options=_options(_table(table.get("options", {}), "options", source), source),
         columns=tuple((glob, _columns(value, glob, source)) for glob, value in columns.items()),
+        same_data=same_data,
     )
 
 

@@ -1,7 +1,9 @@
 """The common curve table: what every reader produces and every detector consumes.
 
 Readers hand over a :class:`RawRun` — columns as the log wrote them, rows in log order,
-NaN where nothing was logged.  :func:`build` turns it into one or more :class:`CurveTable`
+NaN where nothing was logged.  A NaN the log did write (a loss that diverged) is not a
+gap, so a reader keeps it as the text :data:`LOGGED_NAN` (see :func:`mark_logged_nan`);
+infinities stay floats.  :func:`build` turns it into one or more :class:`CurveTable`
 objects, doing once, for every format, the work that makes logs comparable:
 
 * pick the x axis (epoch when the log has one, else step, else 1, 2, 3 …);
@@ -12,7 +14,9 @@ objects, doing once, for every format, the work that makes logs comparable:
   values as last logged, the learning rate as it was when the epoch started), keeping
   the step-level frame for plots;
 * give every column a role, choose one primary column per role, and add a total loss
-  when only its components (box/cls/dfl) are logged.
+  when only its components (box/cls/dfl) are logged;
+* record where each column held a NaN or an infinity the log wrote
+  (`CurveTable.nonfinite`), before those values leave the curves.
 """
 
 from __future__ import annotations
@@ -30,12 +34,23 @@ from curvedoc.roles import Kind, Role, Split, guess_role, is_axis_name
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["MAX_COLUMNS", "ColumnOverrides", "CurveTable", "Metric", "RawRun", "build",
-           "join_on_x", "unique_names"]
+__all__ = ["LOGGED_NAN", "MAX_COLUMNS", "ColumnOverrides", "CurveTable", "Metric", "RawRun",
+           "build", "join_on_x", "mark_logged_nan", "unique_names"]
 
 #: More columns than this is not a training log (a W&B export of 2,500 runs has about
 #: 10,000); refusing keeps a million-column file from taking minutes and gigabytes.
 MAX_COLUMNS = 10_000
+
+#: How a reader keeps a NaN the log wrote, as opposed to a value it did not log: a float
+#: NaN in a frame means "not logged" (sparse Lightning rows, a key missing from a record).
+LOGGED_NAN = "nan"
+
+#: Spellings of a non-finite number in text logs and CSV cells (lower case), including
+#: the MSVC runtime's (`1.#QNAN`, `-1.#IND`).
+_NONFINITE_TEXT = frozenset({
+    "nan", "-nan", "+nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity",
+    "1.#qnan", "-1.#qnan", "1.#ind", "-1.#ind", "1.#inf", "-1.#inf",
+})
 
 
 @dataclass
@@ -45,8 +60,11 @@ class RawRun:
     `epoch` and `step` name the columns holding those axes, if the log has them.  `roles`
     lets a reader state a role it knows better than the column name does (an MMDetection
     record with `mode: val`).  `first_index` numbers rows when there is no x column at all.
-    `notes` explain how the log was read (shown with the report); `warnings` name input
-    that was dropped or changed (printed on stderr), and :func:`build` adds to them.
+    A cell is NaN when nothing was logged there; a NaN the log wrote is the text
+    `LOGGED_NAN` (text kept through every frame operation a reader does, where a separate
+    mask would have to follow each row filter and merge).  `notes` explain how the log was
+    read (shown with the report); `warnings` name input that was dropped or changed
+    (printed on stderr), and :func:`build` adds to them.
     """
 
     frame: pd.DataFrame
@@ -89,6 +107,9 @@ class CurveTable:
     `frame` is indexed by x (float) with one column per metric; `steps`, when the log was
     aggregated from step level, holds the rows before aggregation (indexed by step), and
     `steps_x` the x of each of those rows, so plots can draw them on the table's axis.
+    `nonfinite` lists, per column, the x values where the log wrote NaN or an infinity
+    (a diverged loss), as opposed to logging nothing; the frame holds NaN/inf there, which
+    curves drop.  A column that holds nothing else is not in `frame`, only here.
     """
 
     source: str
@@ -101,6 +122,7 @@ class CurveTable:
     steps: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     steps_x: np.ndarray | None = None
+    nonfinite: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def points(self) -> int:
@@ -148,7 +170,8 @@ def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTa
     if len(raw.frame) == 0:
         raise CurvedocError("the log has column names but no data rows" if raw.frame.shape[1]
                             else "the log holds no data", raw.source)
-    frame = _numeric(_unique_columns(raw.frame, raw.warnings), raw.source, raw.warnings)
+    frame, written = _numeric(_unique_columns(raw.frame, raw.warnings), raw.source,
+                              raw.warnings)
     for axis in (raw.epoch, raw.step):
         if axis and axis in raw.frame and axis not in frame:
             raw.warnings.append(f"the {axis!r} column holds no numbers, "
@@ -171,6 +194,7 @@ def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTa
         if dropped:
             keep = x.notna().to_numpy()
             frame, x = frame[keep], x[keep]
+            written = {c: mask[keep] for c, mask in written.items()}
 
     axis_cols = {c for c in (x_col, raw.epoch, raw.step) if c}
     metric_cols = [c for c in frame.columns if c not in axis_cols and not is_axis_name(str(c))]
@@ -200,6 +224,9 @@ def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTa
             source=raw.source, format=raw.format, x_name=x_name, x_column=x_col,
             frame=agg, metrics=metrics, run=name, steps=steps,
             notes=notes + seg_notes, steps_x=None if steps is None else part_x,
+            nonfinite={c: np.unique(part_x[mask[rows]]).tolist()
+                       for c, mask in written.items()
+                       if c not in axis_cols and mask[rows].any()},
         ))
     if not tables:
         raise CurvedocError("no metric column with numbers was found", raw.source)
@@ -232,6 +259,17 @@ def join_on_x(runs: Sequence[RawRun], name: str | None = None) -> RawRun:
     return RawRun(frame=combined, source=name or first.source, format=first.format,
                   name=first.name, epoch=first.epoch, step=first.step, roles=roles, notes=notes,
                   warnings=warnings)
+
+
+def mark_logged_nan(values: np.ndarray, logged: np.ndarray) -> np.ndarray:
+    """`values` (floats, NaN where nothing was logged) with each NaN the log wrote
+    (`logged` true there) turned into `LOGGED_NAN`; unchanged when there is none."""
+    written = logged & np.isnan(values)
+    if not written.any():
+        return values
+    out = values.astype(object)
+    out[written] = LOGGED_NAN
+    return out
 
 
 def unique_names(names: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -280,78 +318,83 @@ def _unique_columns(frame: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
     return out
 
 
-def _numeric(frame: pd.DataFrame, source: str, warnings: list[str]) -> pd.DataFrame:
-    """Every column as float64, with a warning for each value dropped on the way.
+def _numeric(frame: pd.DataFrame, source: str,
+             warnings: list[str]) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Every column as float64; text that is not a number becomes NaN, text columns go.
 
-    Empty cells mean "not logged" and pass silently.  Text that is not a number, and
-    NaN or infinite values (a diverged run, a failed logger; they break every
-    statistic), become NaN with a warning naming the column.  A column without a single
-    number (a note, a timestamp) is left out, silently unless it held NaN/inf.
-    Float columns with only finite values are left untouched (no copy): a million-row
-    log must not be rebuilt column by column.
+    Also returns, per column, where the log wrote a non-finite number: an infinity, or
+    text spelling NaN or infinity (`LOGGED_NAN`, a CSV's `nan` cell).  Other text in a
+    column that holds numbers is dropped with a warning naming the column; a column with
+    no number at all (a note, a time stamp) goes silently.  Columns that are already
+    numeric are left untouched (no copy): a million-row log must not be rebuilt column by
+    column.
     """
     converted: dict[str, pd.Series] = {}
     drop: list[str] = []
+    written: dict[str, np.ndarray] = {}
     for column in frame.columns:
         values = frame[column]
-        if pd.api.types.is_float_dtype(values) and not np.isinf(values.to_numpy()).any():
-            if not values.notna().any():
-                drop.append(column)
+        if pd.api.types.is_float_dtype(values):
+            infinite = np.isinf(values.to_numpy())
+            if infinite.any():
+                written[str(column)] = infinite
             continue
-        numbers, bad, non_finite = _to_float(values)
-        if bad:
-            example = values[_text_cells(values) & numbers.isna()].iloc[0]
-            what = ("1 cell that is not a number was" if bad == 1
-                    else f"{bad} cells that are not numbers were")
-            warnings.append(f"column {column!r}: {what} dropped (e.g. {_excerpt(example)})")
-        if not numbers.notna().any():
+        text = values
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            values = pd.to_numeric(values, errors="coerce")
+        numbers = values.to_numpy(dtype=float)
+        mask = _written_nonfinite(text, numbers)
+        if mask is not None:
+            written[str(column)] = mask
+        if values.notna().any():
+            converted[column] = values.astype("float64")
+            bad = _not_numbers(text, numbers, mask)
+            if len(bad):
+                what = ("1 cell that is not a number was" if len(bad) == 1
+                        else f"{len(bad)} cells that are not numbers were")
+                warnings.append(f"column {column!r}: {what} dropped "
+                                f"(e.g. {_excerpt(text.iloc[bad[0]])})")
+        else:
             drop.append(column)
-            if non_finite and not bad:
-                warnings.append(f"column {column!r} holds no finite number "
-                                f"({non_finite} NaN or infinite values); it is left out")
-            continue
-        if non_finite:
-            warnings.append(f"column {column!r}: {non_finite} NaN or infinite "
-                            f"{'value was' if non_finite == 1 else 'values were'} dropped")
-        converted[column] = numbers
     if converted:
         frame = frame.assign(**converted)
     if drop:
         frame = frame.drop(columns=drop)
+    frame.columns = [str(c) for c in frame.columns]
+    empty = [c for c in frame.columns if frame[c].isna().all()]
+    frame = frame.drop(columns=empty) if empty else frame
     if frame.shape[1] == 0:
         raise CurvedocError("no column holds numbers", source)
-    return frame
+    return frame, written
 
 
-#: How loggers and spreadsheets spell "not a number" in text.
-_NAN_WORDS = frozenset({"nan", "-nan", "+nan", "none", "null", "na", "n/a", "#n/a", "nil",
-                        "<na>", "undefined"})
+def _not_numbers(text: pd.Series, numbers: np.ndarray,
+                 written: np.ndarray | None) -> np.ndarray:
+    """Positions of cells whose text is not a number: neither missing, blank, nor a
+    spelling of NaN or infinity the log wrote."""
+    candidates = np.flatnonzero(np.isnan(numbers) & text.notna().to_numpy())
+    if written is not None:
+        candidates = candidates[~written[candidates]]
+    if len(candidates) == 0:
+        return candidates
+    blank = text.iloc[candidates].astype(str).str.strip() == ""
+    return candidates[~blank.to_numpy()]
 
 
-def _to_float(values: pd.Series) -> tuple[pd.Series, int, int]:
-    """(values as float64 with NaN for everything that is not a finite number,
-    count of text cells that are not numbers, count of NaN/infinite values written out)."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        numbers = values.astype("float64")
-        infinite = np.isinf(numbers.to_numpy())
-        return _finite(numbers, infinite), 0, int(infinite.sum())
-    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-    infinite = np.isinf(numbers.to_numpy())
-    text = _text_cells(values)
-    words = text & values.astype(str).str.strip().str.lower().isin(_NAN_WORDS)
-    bad = text & numbers.isna() & ~words
-    return _finite(numbers, infinite), int(bad.sum()), int(infinite.sum() + words.sum())
-
-
-def _finite(numbers: pd.Series, infinite: np.ndarray) -> pd.Series:
-    return numbers.mask(infinite) if infinite.any() else numbers
-
-
-def _text_cells(values: pd.Series) -> pd.Series:
-    """Cells holding something other than a missing value or blank text."""
-    present = values.notna()
-    blank = values.map(lambda v: isinstance(v, str) and not v.strip(), na_action="ignore")
-    return present & ~blank.fillna(False).astype(bool)
+def _written_nonfinite(text: pd.Series, numbers: np.ndarray) -> np.ndarray | None:
+    """Where a column converted from text holds a non-finite number the log wrote, or
+    None: cells that became NaN or inf from a spelling such as `nan` or `inf` (other
+    text, `n/a` or a label, is not a number the log wrote)."""
+    candidates = np.flatnonzero(~np.isfinite(numbers) & text.notna().to_numpy())
+    if len(candidates) == 0:
+        return None
+    spelled = text.iloc[candidates].astype(str).str.strip().str.lower().isin(_NONFINITE_TEXT)
+    hits = candidates[spelled.to_numpy() | np.isinf(numbers[candidates])]
+    if len(hits) == 0:
+        return None
+    mask = np.zeros(len(numbers), dtype=bool)
+    mask[hits] = True
+    return mask
 
 
 def _excerpt(value: object) -> str:
@@ -518,13 +561,24 @@ def _metrics(frame: pd.DataFrame, roles: Mapping[str, Role],
     return {c: Metric(c, roles[c], primary=c in primary) for c in present}
 
 
-def _primary_score(column: str, values: pd.Series) -> tuple[int, int, int]:
-    """Prefer epoch-level over step-level names, plain over grouped (`eval_g3_loss`), and
-    more logged points; shorter names break ties (`loss` over `loss_scaled`)."""
+#: How a name says "mAP over IoU thresholds 0.50 to 0.95", COCO's primary metric.
+_COCO_RANGE = ("50-95", "50:95", "50_95")
+
+
+def _primary_score(column: str, values: pd.Series) -> tuple[int, int, int, int]:
+    """Prefer epoch-level over step-level names, plain over grouped (`eval_g3_loss`),
+    COCO's primary mAP over its single-threshold ones where the name says so
+    (Ultralytics' `mAP50-95(B)` over `mAP50(B)`, which saturates early), and more logged
+    points; shorter names break ties (`loss` over `loss_scaled`, detectron2's `bbox/AP`
+    over `bbox/AP50`)."""
     low = column.lower()
     level = 1 if low.endswith("epoch") else (-1 if low.endswith("step") else 0)
-    plain = 0 if any(ch.isdigit() for ch in low.replace("top1", "").replace("50", "")) else 1
-    return (level, plain, int(values.notna().sum()) * 1000 - len(column))
+    coco = int(any(marker in low for marker in _COCO_RANGE))
+    bare = low.replace("top1", "")
+    for marker in (*_COCO_RANGE, "50"):
+        bare = bare.replace(marker, "")
+    plain = 0 if any(ch.isdigit() for ch in bare) else 1
+    return (level, plain, coco, int(values.notna().sum()) * 1000 - len(column))
 
 
 def _add_loss_totals(frame: pd.DataFrame, metrics: dict[str, Metric]) -> pd.DataFrame:

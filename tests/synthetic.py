@@ -9,9 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from curvedoc.table import CurveTable, RawRun, build
+from curvedoc.detectors import get_detector
+from curvedoc.findings import Finding
+from curvedoc.table import LOGGED_NAN, CurveTable, RawRun, build
 
-__all__ = ["flat_wobbly", "healthy", "loss_up_acc_flat", "seed_run", "table"]
+__all__ = ["detect", "diverging", "flat_wobbly", "healthy", "loss_up_acc_flat", "same_data",
+           "seed_run", "slow_start", "small_val", "spiky", "stuck", "table"]
 
 
 def table(columns: dict[str, np.ndarray], x: np.ndarray | None = None,
@@ -22,6 +25,13 @@ def table(columns: dict[str, np.ndarray], x: np.ndarray | None = None,
     raw = RawRun(frame, "synthetic.csv", "test", **{axis: axis})
     (built,) = build(raw)
     return built
+
+
+def detect(code: str, run_table: CurveTable, **options: float) -> list[Finding]:
+    """One detector's findings on a table, with some options changed."""
+    detector = get_detector(code)
+    assert detector is not None, code
+    return detector.run(run_table, detector.options_with(options))
 
 
 def seed_run(rng: np.random.Generator, with_lr: bool = True) -> CurveTable:
@@ -96,3 +106,79 @@ def loss_up_acc_flat(rng: np.random.Generator, n: int = 60) -> CurveTable:
         "val_loss": val * (1 + 0.01 * rng.standard_normal(n)),
         "val_accuracy": 0.85 - 0.4 * np.exp(-e / 3) + 0.004 * rng.standard_normal(n),
     })
+
+
+def diverging(rng: np.random.Generator, n: int = 60, at: int = 40,
+              nan_from: int | None = None) -> CurveTable:
+    """A healthy fall with 1% noise until epoch `at`, then the loss grows 3x per epoch;
+    from `nan_from` on the log writes `nan` (as a CSV cell would hold it)."""
+    e = np.arange(float(n))
+    loss = (0.3 + 2.0 * np.exp(-e / 8)) * (1 + 0.01 * rng.standard_normal(n))
+    loss = np.where(e >= at, loss * 3.0 ** (e - at + 1), loss)
+    written = loss.astype(object)
+    if nan_from is not None:
+        written[nan_from:] = LOGGED_NAN
+    return table({"loss": written,
+                  "val_loss": 0.4 + 2.0 * np.exp(-e / 8) + 0.01 * rng.standard_normal(n)})
+
+
+def spiky(rng: np.random.Generator, n: int = 80) -> CurveTable:
+    """A healthy fall with 1% noise and five one- or two-epoch spikes (1.3x-2.5x)."""
+    e = np.arange(float(n))
+    loss = (0.4 + 2.0 * np.exp(-e / 10)) * (1 + 0.01 * rng.standard_normal(n))
+    for epoch, factor in ((20, 2.0), (35, 1.6), (36, 1.3), (50, 2.5), (66, 1.8)):
+        loss[epoch] *= factor
+    return table({"loss": loss, "val_loss": 0.5 + 2.0 * np.exp(-e / 10)
+                  + 0.01 * rng.standard_normal(n)})
+
+
+def slow_start(rng: np.random.Generator, n: int = 80, stall: int = 25,
+               warmup: bool = False) -> CurveTable:
+    """A 10-class classifier stuck at the guessing loss ln(10) = 2.303 for `stall`
+    epochs, then learning; with `warmup`, the logged learning rate rises 20x over the
+    stall (a warm-up, which explains it)."""
+    e = np.arange(float(n))
+    after = np.clip(e - stall, 0, None)
+    loss = 0.3 + 2.0 * np.exp(-after / 8) * (1 - 0.02 * (e < stall) * e / stall)
+    columns = {
+        "loss": loss * (1 + 0.005 * rng.standard_normal(n)),
+        "val_loss": (0.4 + 1.9 * np.exp(-after / 8)) * (1 + 0.01 * rng.standard_normal(n)),
+        "val_accuracy": 0.9 - 0.8 * np.exp(-after / 8) + 0.005 * rng.standard_normal(n),
+    }
+    if warmup:
+        columns["lr"] = np.where(e < stall, 1e-4 * 20 ** (e / stall), 2e-3)
+    return table(columns)
+
+
+def stuck(rng: np.random.Generator, n: int = 50) -> CurveTable:
+    """A run that never learns: both losses at ln(10) with noise, accuracy at chance."""
+    return table({
+        "loss": 2.303 + 0.01 * rng.standard_normal(n),
+        "val_loss": 2.305 + 0.02 * rng.standard_normal(n),
+        "val_accuracy": 0.1 + 0.01 * rng.standard_normal(n),
+        "lr": np.full(n, 1e-6),
+    })
+
+
+def same_data(rng: np.random.Generator, n: int = 40, val_factor: float = 1.0) -> CurveTable:
+    """Training and validation on the same data: train loss is the average over each
+    epoch of a loss falling exponentially (so it lags by half an epoch), val loss is that
+    loss at the end of the epoch times `val_factor` (1.3: evaluation mode 30% worse)."""
+    e = np.arange(1.0, n + 1)
+    tau = 6.0
+    end_of_epoch = 0.2 + 2.0 * np.exp(-e / tau)
+    epoch_mean = 0.2 + 2.0 * tau * (np.exp(-(e - 1) / tau) - np.exp(-e / tau))
+    return table({"loss": epoch_mean * (1 + 0.005 * rng.standard_normal(n)),
+                  "val_loss": val_factor * end_of_epoch * (1 + 0.005 * rng.standard_normal(n))},
+                 x=e)
+
+
+def small_val(rng: np.random.Generator, n: int = 60, examples: int = 40) -> CurveTable:
+    """Validation loss measured on `examples` examples: each epoch's value is the mean
+    of that many per-example losses (exponential, mean on the true curve), so its noise
+    is about the level / sqrt(examples); training loss is smooth."""
+    e = np.arange(float(n))
+    true = 0.8 + 0.8 * np.exp(-e / 10)
+    val = rng.exponential(true[:, None], size=(n, examples)).mean(axis=1)
+    return table({"loss": 0.6 + 0.8 * np.exp(-e / 10) + 0.005 * rng.standard_normal(n),
+                  "val_loss": val})

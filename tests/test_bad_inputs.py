@@ -97,6 +97,8 @@ def test_bad_input(key: str, cli: Callable[..., Any]) -> None:
         assert report["errors"] == []
     if "points" in case:
         assert sum(run["points"] for run in report["runs"]) == case["points"]
+    if "finding" in case:
+        assert case["finding"] in {f["code"] for run in report["runs"] for f in run["findings"]}
 
 
 def test_one_bad_file_does_not_stop_the_others(cli: Callable[..., Any]) -> None:

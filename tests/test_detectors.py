@@ -7,18 +7,24 @@ import re
 
 import numpy as np
 import pytest
-from synthetic import healthy, loss_up_acc_flat, seed_run, table
+from synthetic import detect as run
+from synthetic import (
+    diverging,
+    healthy,
+    loss_up_acc_flat,
+    same_data,
+    seed_run,
+    slow_start,
+    small_val,
+    spiky,
+    stuck,
+    table,
+)
 
 from curvedoc.detectors import SECTIONS, all_detectors, get_detector
 from curvedoc.detectors._format import num
 from curvedoc.findings import Finding
 from curvedoc.table import CurveTable
-
-
-def run(code: str, run_table: CurveTable, **options: float) -> list[Finding]:
-    detector = get_detector(code)
-    assert detector is not None
-    return detector.run(run_table, detector.options_with(options))
 
 
 def epochs(n: int) -> np.ndarray:
@@ -236,15 +242,19 @@ def test_doc_has_every_section_in_order_and_options_are_documented(detector) -> 
 
 
 def _one_of_each() -> list[Finding]:
-    """A finding of every code, from the seed run and the cases above."""
+    """A finding of every code (and every shape of one), from the seed run, the cases
+    above and the constructed runs of tests/synthetic.py."""
     rng = np.random.default_rng(0)
-    findings = [f for d in all_detectors()
-                for t in (seed_run(rng), seed_run(rng, with_lr=False), _loss_up_acc_up(rng))
-                for f in d.run(t, d.options_with())]
+    runs = (seed_run(rng), seed_run(rng, with_lr=False), _loss_up_acc_up(rng), diverging(rng),
+            diverging(rng, nan_from=45), spiky(rng), slow_start(rng), stuck(rng),
+            small_val(rng), healthy(rng))
+    findings = [f for d in all_detectors() for t in runs for f in d.run(t, d.options_with())]
     e = epochs(12)
     lag = table({"loss": 0.2 + 3.0 * (np.exp(-(e - 1) / 1.5) - np.exp(-e / 1.5)),
                  "val_loss": 0.2 + 2.0 * np.exp(-e / 1.5)})
-    return findings + run("train-above-val", lag)
+    return (findings + run("train-above-val", lag)
+            + run("same-data-gap", same_data(rng, val_factor=1.3), same_data=1)
+            + run("same-data-gap", same_data(rng, val_factor=0.8), same_data=1))
 
 
 @pytest.mark.parametrize("finding", _one_of_each(),

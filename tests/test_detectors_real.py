@@ -99,3 +99,80 @@ def test_whisper_loss_up_while_wer_improves(real_logs: Path) -> None:
     (divergence,) = found["loss-acc-divergence"]
     assert divergence.details["score_metric"] == "eval_wer"
     assert "overfitting" not in found
+
+
+# ------------------------------------------------------------------ the six later codes
+
+NEW_CODES = ("diverged", "unstable", "plateau", "early-stop", "same-data-gap",
+             "noisy-validation")
+
+
+def test_pothole_huge_first_value_is_not_divergence(real_logs: Path) -> None:
+    found = findings(real_logs, "detectron2/pothole-rcnn__metrics.json")
+    assert "diverged" not in found and "unstable" not in found
+
+
+@pytest.mark.parametrize("pattern", ["detectron2/d2-detection-fruits__metrics.json",
+                                     "detectron2/orbital-detector__metrics.json"])
+def test_nan_in_an_empty_category_ap_is_not_divergence(real_logs: Path, pattern: str) -> None:
+    """bbox/APs and bbox/AP-Objects are bare NaN tokens: logged, but not a loss."""
+    assert "diverged" not in findings(real_logs, pattern)
+
+
+@pytest.mark.parametrize("pattern", ["tensorboard-export/attention-ocr__run-.-tag-loss.csv",
+                                     "detectron2/medical-waste__metrics.json",
+                                     "ultralytics/drowsiness-yolo__results.csv",
+                                     "lightning-csv/erav2-s13__metrics.csv"])
+def test_per_batch_and_high_lr_noise_is_not_instability(real_logs: Path, pattern: str) -> None:
+    for run in range(3 if "attention-ocr" in pattern else 1):
+        assert "unstable" not in findings(real_logs, pattern, run)
+
+
+def test_attention_ocr_slow_start_then_a_near_zero_resumed_run(real_logs: Path) -> None:
+    """Run 1 sits at 2.8 for its first 700 steps before learning; run 3 (resumed at about
+    0.005, batches jittering 0.0001-0.04) cannot be judged."""
+    pattern = "tensorboard-export/attention-ocr__run-.-tag-loss.csv"
+    (stall,) = findings(real_logs, pattern, 0)["plateau"]
+    assert stall.details["shape"] == "slow-start" and stall.details["best"] < 0.5
+    assert "plateau" not in findings(real_logs, pattern, 2)
+
+
+def test_face_emotion_starts_at_the_guessing_loss(real_logs: Path) -> None:
+    """Seven classes: ln 7 = 1.946, where the first runs sit for their first epochs."""
+    for run in (0, 1):
+        (stall,) = findings(real_logs, "text-log/face-emotion__training.log", run)["plateau"]
+        assert stall.details["start_level"] == pytest.approx(1.94, abs=0.01)
+        assert stall.start == 0 and stall.end == 3
+
+
+@pytest.mark.parametrize(("pattern", "run", "stop", "best"), [
+    ("keras-csvlogger/irfanet10__training_logs221017.log", 0, 13, 3),
+    ("keras-csvlogger/voice-id__speaker250_training.log", 0, 10, 0),
+    ("keras-csvlogger/car-cnn__training.log", 0, 52, 42),
+    ("hf-trainer-state/trainer-state-viz__trainer_state.json", 0, 11, 1),
+])
+def test_early_stop_on_overfitting_runs_costs_nothing(real_logs: Path, pattern: str, run: int,
+                                                      stop: int, best: int) -> None:
+    (found,) = findings(real_logs, pattern, run)["early-stop"]
+    assert found.start == stop and found.details["value_lost"] == 0
+    assert found.details["best_x"] - found.details["stop_x"] == best - stop
+
+
+@pytest.mark.parametrize("pattern", ["lightning-csv/brain-tumor-cnn__metrics.csv",
+                                     "keras-history-json/pneumonia__training_history.json",
+                                     "ultralytics/fire-smoke-yolov8__results.csv"])
+def test_small_validation_sets_are_noisy(real_logs: Path, pattern: str) -> None:
+    """brain-tumor-cnn validates on 51 images (val_acc moves in steps of 1/51)."""
+    (noisy,) = findings(real_logs, pattern)["noisy-validation"]
+    assert noisy.details["noise_ratio"] > 0.1 and noisy.details["size_factor"] > 4
+
+
+@pytest.mark.parametrize("pattern", ["lightning-csv/asl-project__metrics.csv",
+                                     "lightning-csv/trash-project__metrics.csv",
+                                     "keras-history-json/animal100__training_history.json",
+                                     "keras-history-json/tweets-glove-lstm__training_history.json",
+                                     "ultralytics/rps-yolo__results.csv",
+                                     "custom-json/fer-effnetb0__training_history_v4.json"])
+def test_quiet_runs_get_no_warning_from_the_later_codes(real_logs: Path, pattern: str) -> None:
+    found = findings(real_logs, pattern)
+    assert not [code for code in NEW_CODES if code != "early-stop" and code in found]

@@ -47,15 +47,21 @@ def test_seed_run_reads_like_the_seed_question(seed: int, with_lr: bool) -> None
     assert above.details["persists_after_shift"] is True
 
 
+def problems(findings: list[Finding]) -> list[Finding]:
+    """Findings other than `early-stop`, the information every run that went on past
+    EarlyStopping's patience gets, healthy or not (its own tests check its numbers)."""
+    return [f for f in findings if f.code != "early-stop"]
+
+
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("lr", ["cosine", "warmup", None])
 def test_healthy_noisy_run_has_no_findings(seed: int, lr: str | None) -> None:
-    assert diagnose_table(healthy(np.random.default_rng(seed), lr=lr)) == []
+    assert problems(diagnose_table(healthy(np.random.default_rng(seed), lr=lr))) == []
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_flat_and_wobbly_val_loss_has_no_findings(seed: int) -> None:
-    assert diagnose_table(flat_wobbly(np.random.default_rng(seed))) == []
+    assert problems(diagnose_table(flat_wobbly(np.random.default_rng(seed)))) == []
 
 
 @pytest.mark.parametrize("points", [1, 2, 3, 4])

@@ -513,3 +513,13 @@ def test_real_files_pass_checksums_and_match_the_general_decoder(real_logs: Path
         tfevents.read(source, verify=True)
         assert source.warnings == []
         assert fast(path) == reference(path)
+
+
+def test_a_nan_summary_is_a_logged_nan_not_a_gap(tmp_path: Path) -> None:
+    path = write_events(tmp_path / "events.out.tfevents.1", [
+        event(1, simple("loss", 1.0), simple("val_loss", 1.2)),
+        event(2, simple("loss", 0.8)),  # no val_loss logged: a gap
+        event(3, simple("loss", float("nan")), simple("val_loss", 1.0)),
+    ])
+    table, _ = only_table([str(path)])
+    assert table.nonfinite == {"loss": [3.0]}

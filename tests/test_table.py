@@ -148,3 +148,62 @@ def test_join_on_x_merges_tags() -> None:
     (table,) = build(join_on_x([a, b]))
     assert table.series("val_loss").tolist() == [1.1, 0.7]
     assert table.series("train_loss").tolist() == [1.0, 0.5]
+
+
+# ------------------------------------------------------------- NaN the log wrote vs gaps
+
+
+def test_logged_nan_text_and_infinities_are_recorded_gaps_are_not() -> None:
+    (table,) = build(raw({"epoch": [0, 1, 2, 3, 4],
+                          "loss": [1.0, 0.8, "nan", np.inf, "NaN"],
+                          "val_loss": [1.1, np.nan, 0.9, np.nan, "n/a"]}, epoch="epoch"))
+    assert table.nonfinite == {"loss": [2.0, 3.0, 4.0]}
+    assert table.series("train_loss").tolist() == [1.0, 0.8, np.inf]  # NaN text is NaN
+    assert table.series("val_loss").tolist() == [1.1, 0.9]  # `n/a` is no number written
+
+
+def test_a_column_that_is_only_nan_is_recorded_though_it_leaves_the_frame() -> None:
+    (table,) = build(raw({"step": [1, 2, 3], "loss": ["nan"] * 3, "lr": [0.1] * 3},
+                         step="step"))
+    assert "loss" not in table.frame and table.nonfinite == {"loss": [1.0, 2.0, 3.0]}
+
+
+def test_nonfinite_positions_follow_appended_runs() -> None:
+    first, second = build(raw({"epoch": [0, 1, 0, 1, 2], "loss": [1.0, "nan", 1.0, 0.5, "inf"]},
+                              epoch="epoch"))
+    assert first.nonfinite == {"loss": [1.0]} and second.nonfinite == {"loss": [2.0]}
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("training.log", "epoch,loss,val_loss\n0,1.0,1.2\n1,nan,\n2,inf,1.1\n"),
+    ("metrics.json", ('{"iteration": 19, "total_loss": 1.0}\n{"iteration": 39, "lr": 0.1}\n'
+                      '{"iteration": 59, "total_loss": NaN}\n{"iteration": 79, "total_loss": '
+                      'Infinity}\n')),
+    ("history.json", '{"loss": [1.0, null, NaN, Infinity], "val_loss": [1.2, 1.1, 1.0, 0.9]}'),
+    ("train.log", ("Epoch 1: loss: 1.0 val_loss: 1.2\nEpoch 2: val_loss: 1.1\n"
+                   "Epoch 3: loss: nan val_loss: 1.0\nEpoch 4: loss: inf val_loss: 0.9\n")),
+])
+def test_readers_keep_a_logged_nan_apart_from_a_missing_value(tmp_path, name: str,
+                                                             text: str) -> None:
+    from curvedoc.loader import load
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    loaded = load([str(path)])
+    assert not loaded.errors, loaded.errors
+    (table,) = loaded.tables
+    column = table.column("train_loss")
+    (written,) = table.nonfinite.values()
+    assert list(table.nonfinite) == [column]
+    assert written == [float(v) for v in table.x[-2:]]  # the last two points, not the gap
+
+
+def test_coco_map_over_iou_range_is_the_primary_score() -> None:
+    """Ultralytics logs mAP50 (saturating early) and mAP50-95 (COCO's primary metric);
+    detectron2's `bbox/AP` (50:95) keeps winning over `bbox/AP50` by its shorter name."""
+    (yolo,) = build(raw({"epoch": [0, 1], "metrics/mAP50(B)": [0.9, 0.99],
+                         "metrics/mAP50-95(B)": [0.5, 0.6]}, epoch="epoch"))
+    assert yolo.column("val_metric") == "metrics/mAP50-95(B)"
+    (d2,) = build(raw({"iteration": [99, 199], "bbox/AP": [20.0, 40.0], "bbox/AP50": [40.0, 60.0],
+                       "bbox/AP75": [15.0, 35.0]}, step="iteration"))
+    assert d2.column("val_metric") == "bbox/AP"

@@ -31,11 +31,12 @@ def check_fail_on(value: str) -> str:
     return value
 
 
-def settings(config_file: str | None, ignore: Sequence[str]) -> Config:
-    """The config file's settings with `--ignore CODE[,CODE]` added."""
+def settings(config_file: str | None, ignore: Sequence[str], same_data: bool = False) -> Config:
+    """The config file's settings with `--ignore CODE[,CODE]` and `--same-data` added."""
     config = load_config(config_file)
     codes = [code.strip() for given in ignore for code in given.split(",") if code.strip()]
-    return dataclasses.replace(config, ignore=config.ignore | parse_codes(codes, "--ignore"))
+    return dataclasses.replace(config, ignore=config.ignore | parse_codes(codes, "--ignore"),
+                               same_data=config.same_data or same_data)
 
 
 def diagnose_paths(paths: Sequence[str], config: Config, *, log_format: str | None,
@@ -49,7 +50,8 @@ def diagnose_paths(paths: Sequence[str], config: Config, *, log_format: str | No
                   overrides_for=config.overrides_for, progress=progress,
                   max_bytes="default" if max_size is None else parse_size(max_size),
                   verify_checksums=verify_checksums)
-    runs = [diagnose_run(table, ignore=config.ignored_for(table.source), options=config.options)
+    options = config.detector_options
+    runs = [diagnose_run(table, ignore=config.ignored_for(table.source), options=options)
             for table in loaded.tables]
     return Report(runs=runs, errors=loaded.errors, warnings=loaded.warnings)
 

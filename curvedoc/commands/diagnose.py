@@ -46,12 +46,12 @@ class Display:
 def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: str | None,
         roles: Mapping[str, str], fail_on: str, output: str | None = None,
         config_file: str | None = None, ignore: Sequence[str] = (),
-        display: Display = Display(), max_size: str | None = None,
+        display: Display = Display(), max_size: str | None = None, same_data: bool = False,
         verify_checksums: bool = False) -> int:
     check_format(output_format)
     check_fail_on(fail_on)
     check_color(display.color)
-    config = settings(config_file, ignore)
+    config = settings(config_file, ignore, same_data)
     with loading_bar(display.color) as progress:
         report = diagnose_paths(paths, config, log_format=log_format,
                                 overrides=ColumnOverrides(x=x, roles=dict(roles)),

@@ -17,7 +17,12 @@ taken against the curve's own noise:
   :func:`improvement` says whether it clearly improved over a span;
 * :func:`curve` reads one role of a table as finite arrays, reducing long step-level
   series with :func:`downsample` (bucket medians, with the logged minimum and maximum
-  kept, so noise averages out while the best point and abrupt steps survive).
+  kept, so noise averages out while the best point and abrupt steps survive);
+* :func:`median3` and :func:`rolling_median` give a level that single points cannot
+  move, and :func:`rolling_mad` a local noise scale, for judging spikes;
+* :func:`shifted_train` removes the half-epoch lag of an epoch-averaged training loss,
+  and :func:`runs` finds the spans where a condition holds;
+* :func:`schedule_drops` finds the steps down of a logged learning rate.
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Curve", "Score", "Trend", "aligned", "curve", "default_window", "downsample",
-    "improvement", "noise", "noise_after", "onset", "quality", "smooth", "swings", "trend",
+    "improvement", "median3", "noise", "noise_after", "onset", "quality", "rolling_mad",
+    "rolling_median", "runs", "schedule_drops", "shifted_train", "smooth", "swings", "trend",
 ]
 
 #: Longer series are reduced to about this many points before any statistics.
@@ -206,8 +212,7 @@ def smooth(x: np.ndarray, y: np.ndarray, window: int | None = None) -> np.ndarra
     window = min(window or default_window(n), n)
     if n < 3 or window < 3:
         return y.astype(float)
-    med = y.astype(float)
-    med[1:-1] = np.median(np.stack([y[:-2], y[1:-1], y[2:]]), axis=0)
+    med = median3(y)
     start = np.clip(np.arange(n) - window // 2, 0, n - window)
     rows = start[:, None] + np.arange(window)[None, :]
     xs, ys = x[rows], med[rows]
@@ -223,6 +228,97 @@ def smooth(x: np.ndarray, y: np.ndarray, window: int | None = None) -> np.ndarra
     sxy = (w * (xs - mx[:, None]) * (ys - my[:, None])).sum(axis=1)
     slope = np.divide(sxy, sxx, out=np.zeros(n), where=sxx > 0)
     return my + slope * (x - mx)
+
+
+def median3(y: np.ndarray) -> np.ndarray:
+    """3-point running median (the end points as they are): a single-point spike or dip
+    cannot move it."""
+    med = y.astype(float)
+    if len(y) >= 3:
+        med[1:-1] = np.median(np.stack([y[:-2], y[1:-1], y[2:]]), axis=0)
+    return med
+
+
+def _windows(y: np.ndarray, window: int) -> np.ndarray:
+    """Centred windows of `window` points around each point, NaN-padded at the ends."""
+    half = window // 2
+    padded = np.concatenate([np.full(half, np.nan), y.astype(float), np.full(half, np.nan)])
+    return np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+
+
+def rolling_median(y: np.ndarray, window: int) -> np.ndarray:
+    """Centred running median over `window` points (fewer at the ends): a local level
+    that excursions shorter than half the window do not move."""
+    if len(y) == 0:
+        return y.astype(float)
+    return np.nanmedian(_windows(y, window), axis=1)
+
+
+def rolling_mad(r: np.ndarray, window: int) -> np.ndarray:
+    """Centred running robust standard deviation (1.4826 x median absolute deviation)
+    of `r` over `window` points: the local noise scale, which outliers do not inflate
+    and which follows noise that changes along the run (often larger early on)."""
+    if len(r) == 0:
+        return r.astype(float)
+    w = _windows(r, window)
+    centre = np.nanmedian(w, axis=1, keepdims=True)
+    return 1.4826 * np.nanmedian(np.abs(w - centre), axis=1)
+
+
+def runs(mask: np.ndarray, bridge: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """(first, last) index of each run of True values in `mask`; runs separated only by
+    points where `bridge` holds (the condition lapsed, but not its sign) are joined."""
+    edges = np.diff(np.concatenate([[0], mask.astype(int), [0]]))
+    found: list[tuple[int, int]] = []
+    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1):
+        if found and bridge is not None and bridge[found[-1][1] + 1:a].all():
+            found[-1] = (found[-1][0], int(b))
+        else:
+            found.append((int(a), int(b)))
+    return found
+
+
+def shifted_train(tx: np.ndarray, ty: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The training curve with each value moved back half an interval (to the middle of
+    the epoch it averages over), read off at `x` (the validation points).
+
+    Where the training loss falls fast this gives the training loss of the moment the
+    validation loss was measured, removing the averaging lag.  Positive losses are
+    interpolated in log space: a falling loss curve is close to exponential, and a
+    straight line between two epoch averages would overestimate the loss in between.
+    """
+    spacing = np.diff(tx, prepend=tx[0] - (tx[1] - tx[0] if len(tx) > 1 else 1.0))
+    centres = tx - spacing / 2
+    if np.all(ty > 0):
+        return np.exp(np.interp(x, centres, np.log(ty)))
+    return np.interp(x, centres, ty)
+
+
+def schedule_drops(x: np.ndarray, y: np.ndarray, min_drop: float) -> list[int]:
+    """Indices where the learning rate steps down in a way the schedule's course does not
+    explain (the first point at the lower rate).
+
+    The value expected at each point is the smallest of the previous value and the
+    geometric and linear continuations of the two before it; a drop is a value at least
+    `min_drop` below that, after which the rate holds (does not fall by `min_drop`
+    again at the next point).  A smooth decay sampled coarsely, or unevenly as when a
+    per-step learning rate is read once per epoch, keeps falling and is not a drop.
+    Only points that fell by `min_drop` from the one before are examined, so a
+    million-step schedule costs one vectorised comparison.
+    """
+    drops = []
+    for i in np.flatnonzero((y[:-1] > 0) & (y[1:] <= y[:-1] * (1 - min_drop))) + 1:
+        prev = y[i - 1]
+        expected = prev
+        if i >= 2 and y[i - 2] > 0:
+            ratio = (x[i] - x[i - 1]) / (x[i - 1] - x[i - 2])
+            geometric = prev * (prev / y[i - 2]) ** ratio
+            linear = prev + (prev - y[i - 2]) * ratio
+            expected = max(0.0, min(prev, geometric, linear))
+        holds = i == len(y) - 1 or y[i + 1] > y[i] * (1 - min_drop)
+        if y[i] < expected * (1 - min_drop) and holds:
+            drops.append(int(i))
+    return drops
 
 
 @dataclass(frozen=True)

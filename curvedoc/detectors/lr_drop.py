@@ -23,6 +23,7 @@ from curvedoc.detectors._stats import (
     curve,
     noise,
     quality,
+    schedule_drops,
     smooth,
     trend,
 )
@@ -120,7 +121,8 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     if lr is not None:
         if len(lr) < options["min_points"]:
             return []
-        drops = _schedule_drops(lr, options["min_drop"])
+        drops = [_Drop(float(lr.x[i]), float(lr.y[i - 1]), float(lr.y[i]))
+                 for i in schedule_drops(lr.x, lr.y, options["min_drop"])]
     else:
         train = curve(table, "train_loss")
         if train is None or len(train) < options["min_points"]:
@@ -146,33 +148,6 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
         findings.append(Finding(CODE, Severity.INFO, drop.x, drop.x, _message(details, drop.x),
                                 metric, details))
     return findings
-
-
-def _schedule_drops(lr: Curve, min_drop: float) -> list[_Drop]:
-    """Steps down of the learning rate that the schedule's course does not explain.
-
-    The value expected at each point is the smallest of the previous value and the
-    geometric and linear continuations of the two before it; a drop is a value at least
-    `min_drop` below that, after which the rate holds (does not fall by `min_drop`
-    again at the next point).  A smooth decay sampled coarsely, or unevenly as when a
-    per-step learning rate is read once per epoch, keeps falling and is not a drop.
-    """
-    x, y = lr.x, lr.y
-    drops = []
-    for i in range(1, len(y)):
-        prev = y[i - 1]
-        if prev <= 0 or y[i] > prev * (1 - min_drop):
-            continue
-        expected = prev
-        if i >= 2 and y[i - 2] > 0:
-            ratio = (x[i] - x[i - 1]) / (x[i - 1] - x[i - 2])
-            geometric = prev * (prev / y[i - 2]) ** ratio
-            linear = prev + (prev - y[i - 2]) * ratio
-            expected = max(0.0, min(prev, geometric, linear))
-        holds = i == len(y) - 1 or y[i + 1] > y[i] * (1 - min_drop)
-        if y[i] < expected * (1 - min_drop) and holds:
-            drops.append(_Drop(float(x[i]), float(prev), float(y[i])))
-    return drops
 
 
 def _inferred_drops(train: Curve, options: Mapping[str, float]) -> list[_Drop]:

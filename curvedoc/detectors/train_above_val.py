@@ -15,7 +15,7 @@ import numpy as np
 
 from curvedoc.detectors import Detector, Option
 from curvedoc.detectors._format import at, num, pct, span
-from curvedoc.detectors._stats import aligned, curve, noise, smooth
+from curvedoc.detectors._stats import aligned, curve, noise, runs, shifted_train, smooth
 from curvedoc.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -100,9 +100,9 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     smoothed = smooth(x, gap)
     above = smoothed > np.maximum(options["noise_k"] * noise(gap),
                                   options["min_gap"] * np.abs(smooth(x, v)))
-    shifted = _shifted_gap(train.x, train.y, x, v)
+    shifted = shifted_train(train.x, train.y, x) - v
     findings = []
-    for a, b in _runs(above, gap > 0):
+    for a, b in runs(above, gap > 0):
         if b - a + 1 < options["min_span"] or np.mean(gap[a:b + 1] > 0) < options["min_share"]:
             continue
         part = slice(a, b + 1)
@@ -114,36 +114,6 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
         end = None if b == len(x) - 1 else float(x[b])
         findings.append(_finding(table, train.column, x, gap, v, a, b, end, persists))
     return findings
-
-
-def _runs(mask: np.ndarray, bridge: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last) index of each run of True values in `mask`; runs separated only by
-    points where `bridge` holds (the gap dipped below the threshold but stayed positive)
-    are joined."""
-    edges = np.diff(np.concatenate([[0], mask.astype(int), [0]]))
-    runs: list[tuple[int, int]] = []
-    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1):
-        if runs and bridge[runs[-1][1] + 1:a].all():
-            runs[-1] = (runs[-1][0], int(b))
-        else:
-            runs.append((int(a), int(b)))
-    return runs
-
-
-def _shifted_gap(tx: np.ndarray, ty: np.ndarray, x: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """The gap with each training value moved back half an interval (to the middle of the
-    epoch it averages over) and read off at the validation points.
-
-    Where the training loss falls fast this compares validation loss with the training
-    loss of the same moment, removing the averaging lag.  Positive losses are
-    interpolated in log space: a falling loss curve is close to exponential, and a
-    straight line between two epoch averages would overestimate the loss in between.
-    """
-    spacing = np.diff(tx, prepend=tx[0] - (tx[1] - tx[0] if len(tx) > 1 else 1.0))
-    centres = tx - spacing / 2
-    if np.all(ty > 0):
-        return np.exp(np.interp(x, centres, np.log(ty))) - v
-    return np.interp(x, centres, ty) - v
 
 
 def _finding(table: CurveTable, column: str, x: np.ndarray, gap: np.ndarray, v: np.ndarray,

@@ -48,12 +48,17 @@ def header_cells(source: Source) -> list[str]:
     return [cell.strip() for cell in row]
 
 
+#: Cells that mean "nothing logged": pandas' default list without the spellings of NaN,
+#: so that a `nan` cell (a loss that diverged) stays text, which the table builder
+#: records as a value the log wrote (see `curvedoc.table.LOGGED_NAN`).
+_MISSING = ["", "#N/A", "#N/A N/A", "#NA", "<NA>", "N/A", "NA", "NULL", "None", "n/a", "null"]
+
+
 def read_delimited(source: Source) -> pd.DataFrame:
     """A CSV/TSV/semicolon file as a frame, header names stripped but otherwise as written.
 
-    Cells stay as pandas reads them, without its NaN spellings (`nan`, `None`, `null`
-    stay text), so the table builder can tell "not logged" (empty) from "logged as NaN"
-    and warn about the second.  Duplicate names are renamed with a warning.
+    Empty cells are NaN (not logged); a `nan` cell stays text, a value the log wrote
+    (see `curvedoc.table.LOGGED_NAN`).  Duplicate names are renamed with a warning.
     Rows with more fields than the header, and a last line cut short, are reported in
     `source.warnings`.  pandas' C parser reads straight from the file when it is UTF-8,
     which keeps a million-row step log to a fraction of a second.
@@ -61,7 +66,7 @@ def read_delimited(source: Source) -> pd.DataFrame:
     names, sep, body = _header(source)
     options: dict[str, Any] = dict(
         sep=sep, engine="c", header=0, index_col=False, on_bad_lines="warn",
-        keep_default_na=False, na_values=[""])
+        keep_default_na=False, na_values=_MISSING)
     if sep == ";" and _DECIMAL_COMMA.search(body):
         options["decimal"] = ","
     with warnings.catch_warnings(record=True) as caught:

@@ -24,7 +24,7 @@ from curvedoc.errors import CurvedocError
 from curvedoc.readers import Confidence, Reader
 from curvedoc.readers._common import axis_columns
 from curvedoc.source import HEAD_BYTES, Source
-from curvedoc.table import RawRun
+from curvedoc.table import RawRun, mark_logged_nan
 
 try:
     import orjson
@@ -232,7 +232,21 @@ def records_run(records: Iterable[Mapping[str, Any]], source: Source, fmt: str,
 
 def _records_frame(records: list[Mapping[str, Any]],
                    prepare: Callable[[Mapping[str, Any]], Mapping[str, float]]) -> pd.DataFrame:
-    """Records as a float frame, every key kept (a key may first appear late).
+    """Records as a frame, every key kept (a key may first appear late): floats, NaN
+    where a record lacks the key, and `LOGGED_NAN` where it holds NaN (detectron2's bare
+    `NaN` token), so a diverged loss is not mistaken for a gap."""
+    columns, values, present = _records_array(records, prepare)
+    logged = present & np.isnan(values)
+    if not logged.any():  # the usual log: one float block, no per-column copies
+        return pd.DataFrame(values, columns=columns)
+    return pd.DataFrame({name: mark_logged_nan(values[:, i], logged[:, i])
+                         for i, name in enumerate(columns)}, columns=columns)
+
+
+def _records_array(records: list[Mapping[str, Any]],
+                   prepare: Callable[[Mapping[str, Any]], Mapping[str, float]],
+                   ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Records as (column names, float array, where a record held the key).
 
     Step logs repeat a few record shapes (train records, eval records) a million times,
     so records are grouped by their key tuple and each all-number group becomes one 2-D
@@ -242,22 +256,26 @@ def _records_frame(records: list[Mapping[str, Any]],
     groups: dict[tuple[str, ...], list[int]] = {}
     for row, record in enumerate(records):
         groups.setdefault(tuple(record), []).append(row)
-    blocks: list[tuple[tuple[str, ...], np.ndarray, np.ndarray]] = []
+    blocks: list[tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray | None]] = []
     for keys, rows in groups.items():
         block = _numeric_block(records, keys, rows)
         if block is None:
             prepared = [prepare(records[row]) for row in rows]
-            sub = _records_frame(prepared, prepare) if any(prepared) else None
-            if sub is not None and sub.shape[1]:
-                blocks.append((tuple(sub.columns), np.asarray(rows), sub.to_numpy()))
+            if any(prepared):
+                names, sub, held = _records_array(prepared, prepare)
+                if names:
+                    blocks.append((tuple(names), np.asarray(rows), sub, held))
         elif keys:
-            blocks.append((keys, np.asarray(rows), block))
-    columns = list(dict.fromkeys(key for keys, _, _ in blocks for key in keys))
+            blocks.append((keys, np.asarray(rows), block, None))
+    columns = list(dict.fromkeys(key for keys, _, _, _ in blocks for key in keys))
     position = {name: i for i, name in enumerate(columns)}
     out = np.full((len(records), len(columns)), np.nan)
-    for keys, rows, block in blocks:
-        out[rows[:, None], [position[k] for k in keys]] = block
-    return pd.DataFrame(out, columns=columns)
+    present = np.zeros(out.shape, dtype=bool)
+    for keys, rows, block, held in blocks:
+        where = rows[:, None], [position[k] for k in keys]
+        out[where] = block
+        present[where] = True if held is None else held
+    return columns, out, present
 
 
 def _numeric_block(records: list[Mapping[str, Any]], keys: tuple[str, ...],
@@ -289,8 +307,9 @@ def _columns_run(data: Mapping[str, Any], source: Source, fmt: str) -> RawRun:
     kept = {k: v for k, v in lists.items() if len(v) == length}
     notes = [f"{k!r} was ignored: {len(v)} values where the curves have {length}"
              for k, v in lists.items() if k not in kept]
-    frame = pd.DataFrame({k: np.array([np.nan if v is None else v for v in values], dtype=float)
-                          for k, values in kept.items()})
+    frame = pd.DataFrame({k: mark_logged_nan(
+        np.array([np.nan if v is None else v for v in values], dtype=float),
+        np.array([v is not None for v in values])) for k, values in kept.items()})
     epoch, step = axis_columns(frame.columns)
     return RawRun(frame=frame, source=source.name, format=fmt, epoch=epoch, step=step,
                   notes=notes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from curvedoc.errors import CurvedocError
@@ -12,7 +13,7 @@ from curvedoc.readers import Reader
 from curvedoc.readers._common import tensorboard_export, tensorboard_export_group
 from curvedoc.readers._json import head_text, is_number, parse
 from curvedoc.source import Source
-from curvedoc.table import RawRun
+from curvedoc.table import RawRun, mark_logged_nan
 
 _NUMBER = r"(?:-?\d[\d.eE+-]*|-?Infinity|NaN)"
 _TRIPLE = re.compile(rf"\A\[\s*\[\s*{_NUMBER}\s*,\s*{_NUMBER}\s*,\s*{_NUMBER}\s*\]")
@@ -30,6 +31,8 @@ def _read(source: Source) -> list[RawRun]:
         raise CurvedocError("not a TensorBoard JSON export: expected "
                             "[[wall_time, step, value], ...]", source.name)
     frame = pd.DataFrame(triples, columns=["Wall time", "Step", "Value"], dtype="float64")
+    values = frame["Value"].to_numpy()
+    frame["Value"] = mark_logged_nan(values, np.ones(len(values), dtype=bool))  # all logged
     return [tensorboard_export(source, frame, READER.name)]
 
 

@@ -14,6 +14,7 @@ builder's business, as they are for every other format.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from curvedoc.errors import CurvedocError
 from curvedoc.readers import Reader
 from curvedoc.roles import Kind, guess_role, snake_case
 from curvedoc.source import HEAD_BYTES, Source
-from curvedoc.table import RawRun
+from curvedoc.table import LOGGED_NAN, RawRun
 
 __all__ = ["READER"]
 
@@ -90,7 +91,8 @@ def _interpret(written: str) -> _Key:
                 column is not None and guess_role(column).kind != Kind.OTHER)
 
 
-_Found = tuple[str, str, str, str, str]  # what _PAIR.findall gives: key, sep, value, pct, total
+_Found = tuple[str, str, str, str, str]
+_Value = float | str  # a number, or LOGGED_NAN for a `nan` the log wrote  # what _PAIR.findall gives: key, sep, value, pct, total
 
 
 class _Log:
@@ -102,11 +104,11 @@ class _Log:
     """
 
     def __init__(self) -> None:
-        self.rows: list[dict[str, float]] = []
+        self.rows: list[dict[str, _Value]] = []
         self.percent: set[str] = set()  # columns written as percentages
         self.metric_lines = 0
         self._keys: dict[str, _Key] = {}
-        self._row: dict[str, float] = {}
+        self._row: dict[str, _Value] = {}
         self._header = False  # the epoch line had no metrics: the lines after it carry them
         self._last: frozenset[str] = frozenset()
 
@@ -147,9 +149,9 @@ class _Log:
         self.percent.update(percent)
         self.metric_lines += bool(metrics)
 
-    def _metrics(self, pairs: Iterable[_Found]) -> tuple[dict[str, float], list[str]]:
+    def _metrics(self, pairs: Iterable[_Found]) -> tuple[dict[str, _Value], list[str]]:
         """The metrics among a line's pairs, and which were written as percentages."""
-        metrics: dict[str, float] = {}
+        metrics: dict[str, _Value] = {}
         percent: list[str] = []
         keys = self._keys
         for written, sep, value, pct, total in pairs:
@@ -162,7 +164,7 @@ class _Log:
             if pct:
                 number /= 100
                 percent.append(key.column)
-            metrics[key.column] = number
+            metrics[key.column] = LOGGED_NAN if math.isnan(number) else number
         return metrics, percent
 
     def _key(self, written: str) -> _Key:

@@ -163,8 +163,11 @@ def _kept_tags(tags: list[str]) -> tuple[list[str | None], list[str]]:
 
 
 def _wide(found: Scalars, tags: list[str | None]) -> pd.DataFrame:
-    """One column per kept tag, one row per step (more when a tag repeats at a step)."""
+    """One column per kept tag, one row per step (more when a tag repeats at a step).
+    A NaN summary is a value the run wrote (a diverged loss), kept as `LOGGED_NAN`."""
     import pandas as pd
+
+    from curvedoc.table import mark_logged_nan
 
     kept = np.array([t is not None for t in tags], dtype=bool)
     if not kept.all():
@@ -175,9 +178,13 @@ def _wide(found: Scalars, tags: list[str | None]) -> pd.DataFrame:
     flat = np.full(len(tags) * count, np.nan)
     flat[found.tag * count + rows] = found.value
     matrix = flat.reshape(len(tags), count)
+    logged = np.zeros(flat.shape, dtype=bool)
+    logged[found.tag * count + rows] = True
+    held = logged.reshape(len(tags), count)
     first = np.flatnonzero(np.diff(np.maximum.accumulate(rows), prepend=-1) > 0)
     columns = {_STEP: found.step[first], _WALL: found.wall[first]}
-    columns.update({t: matrix[i] for i, t in enumerate(tags) if t is not None})
+    columns.update({t: mark_logged_nan(matrix[i], held[i])
+                    for i, t in enumerate(tags) if t is not None})
     return pd.DataFrame(columns, copy=False)
 
 
