@@ -183,6 +183,8 @@ def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTa
         x = pd.Series(frame.index.to_numpy(dtype=float), index=frame.index)
     else:
         x = frame[x_col]
+        if np.isinf(x.to_numpy()).any():  # an infinite epoch or step is no position
+            x = x.mask(np.isinf(x.to_numpy()))
         if x_name == "epoch" and raw.step and raw.step in frame and raw.step != x_col:
             # Lightning's LearningRateMonitor rows carry a step but no epoch.
             x = x.bfill().ffill() if x.isna().any() else x

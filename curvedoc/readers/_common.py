@@ -83,6 +83,8 @@ def read_delimited(source: Source) -> pd.DataFrame:
     _check_last_line(source, sep, len(frame.columns))
     # Ultralytics' older header ends with a comma: an unnamed column that is always empty.
     empty = [c for c in frame.columns if c.startswith("Unnamed:") and frame[c].isna().all()]
+    if len(empty) == len(frame.columns):
+        raise CurvedocError("no column holds numbers", source.name)
     return frame.drop(columns=empty)
 
 
