@@ -146,6 +146,7 @@ def files() -> dict[str, bytes]:
                                            "1,0.8,1.0"),
         "csv/non_monotonic.csv": _lines(KERAS, "0,1.0,1.2", "1,0.8,1.0", "2,0.6,0.9",
                                         "1,0.7,0.95", "2,0.5,0.85", "3,0.4,0.8"),
+        "csv/infinite_epoch.csv": _lines(KERAS, "0,1.0,1.2", "inf,0.8,1.0", "2,0.6,0.9"),
         "csv/x_column_text.csv": _lines(KERAS, "first,1.0,1.2", "second,0.8,1.0"),
         "csv/truncated_last_line.csv": _lines(KERAS, "0,1.0,1.2", "1,0.8,1.0").rstrip(b"\n")
         + b"\n2,0.6",
