@@ -26,7 +26,10 @@ failure, 34 minutes of CPU on two busy cores; then the tfevents reader, merged l
 now fixed: two columns named `Unnamed: 0` crashed the reader's clean-up of Ultralytics'
 trailing comma (duplicate names are now renamed while reading); a header of thousands
 of identical names took seconds per file (renaming was quadratic, with a warning per
-column; now linear, one warning per name, at most ten warnings per file).
+column; now linear, one warning per name, at most ten warnings per file).  After main
+kept logged NaN/inf for the `diverged` detector, 400 examples per reader and kind
+(13 readers) found two more, fixed: a header of empty names left wandb-csv no column
+(IndexError), and an `inf` epoch became an x value; the same run then passed.
 """
 
 from __future__ import annotations
