@@ -79,10 +79,27 @@ def test_no_overfitting_when_train_loss_rises_too() -> None:
     assert run("overfitting", run_table) == []
 
 
-def test_no_overfitting_when_accuracy_keeps_improving() -> None:
+def test_overfitting_while_accuracy_keeps_improving_says_so() -> None:
+    """Overfitting is defined on the losses alone: a val loss rising from its minimum
+    while train loss falls is overfitting even when val accuracy still rises; the finding
+    says so, points to the divergence, and does not advise stopping at the minimum."""
     run_table = _loss_up_acc_up(np.random.default_rng(4))
-    assert run("overfitting", run_table) == []
+    (found,) = run("overfitting", run_table)
+    d = found.details
+    assert found.start <= 2 and found.end is None
+    assert d["score_metric"] == "val_acc" and d["score_improved"] is True
+    assert d["score_best"] > d["score_at_min"] + 0.1 and d["score_best_x"] > 20
+    assert "still improved" in found.message and "loss-acc-divergence" in found.message
+    advice = get_detector("overfitting").advice(found)
+    assert advice[0].startswith("Do not simply stop at the loss minimum")
     assert [f.code for f in run("loss-acc-divergence", run_table)] == ["loss-acc-divergence"]
+
+
+def test_overfitting_message_says_when_accuracy_did_not_improve() -> None:
+    (found,) = run("overfitting", loss_up_acc_flat(np.random.default_rng(0)))
+    assert found.details["score_improved"] is False
+    assert "val_accuracy did not improve" in found.message
+    assert get_detector("overfitting").advice(found)[0].startswith("Keep the checkpoint")
 
 
 # ------------------------------------------------------------------ lr-drop

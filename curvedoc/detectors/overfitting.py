@@ -22,8 +22,11 @@ from curvedoc.detectors._stats import (
     Curve,
     Score,
     aligned,
+    change_error,
     curve,
+    default_window,
     improvement,
+    level_error,
     noise,
     noise_after,
     onset,
@@ -137,33 +140,49 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     score = quality(table) if val.unit is None else None
     x, y = val.curve.x, val.curve.y
     s = smooth(x, y)
+    reach = default_window(len(y)) // 2
 
     def threshold(i: int) -> float:
-        return max(options["noise_k"] * noise_after(y, i), options["min_rise"] * abs(s[i]))
+        return max(options["noise_k"] * level_error(noise_after(y, i), len(y)),
+                   options["min_rise"] * abs(s[i]))
 
     findings = []
     for lo, low, cross, ret in _excursions(s, threshold):
-        start = lo + int(np.argmin(y[lo:cross]))
+        # the checkpoint worth keeping: the lowest logged value where the smoothed curve
+        # is lowest, not a lucky dip anywhere on a flat bottom
+        first = max(lo, low - reach)
+        start = first + int(np.argmin(y[first:min(cross, low + reach + 1)]))
         last = len(y) - 1 if ret is None else ret - 1
         peak = start + int(np.argmax(s[start:last + 1]))
-        top = last if ret is None else peak
-        if top - start < options["min_epochs"]:
+        if peak - start < options["min_epochs"]:
             continue
         if ret is None and s[-1] - s[low] <= threshold(low):
             continue  # risen once, but no longer clearly above the minimum at the end
-        if ret is not None and ret - top > max(2 * options["min_epochs"], (top - start) / 4):
+        if ret is not None and ret - peak > max(options["min_epochs"], (peak - start) / 4):
             continue  # came back about as slowly as it rose: a wander, not a reversed overfit
-        # persistent: rising over the whole excursion, including any return, so a wobble
-        # that goes up and comes back down is not overfitting
-        if trend(x[start:last + 1], y[start:last + 1]).p_up >= options["alpha"]:
+        # persistent (Mann-Kendall) and, fitted as a line, larger than noise over its
+        # length: a long steady rise counts even when small next to single-point jitter,
+        # a few points up (a wobble about to turn) only when large.  The minimum itself
+        # is left out: it was picked for being low, so it would favour a rise.
+        rx, ry = x[start + 1:peak + 1], y[start + 1:peak + 1]
+        rising = trend(rx, ry)
+        if (rising.p_up >= options["alpha"] or rising.change(rx)
+                <= options["noise_k"] * change_error(rx, noise_after(y, start))):
             continue
-        train_change = None if train is None else _train_change(train, x[start], x[top])
+        train_change = None if train is None else _train_change(train, x[start], x[peak])
         if train is not None and train_change is None:
             continue
-        if score is not None and _score_improves(score, x, start, cross, options):
-            continue
-        findings.append(_finding(table, val, train, start, low, cross, top, ret, s,
-                                 train_change))
+        # still high when the log ends, or came back down (often after a learning-rate
+        # drop): all the way to the minimum, or clearly below the top but not that far
+        if ret is not None:
+            top, fell_back = peak, "fully"
+        elif s[peak] - s[-1] > threshold(peak):
+            top, fell_back = peak, "partly"
+        else:
+            top, fell_back = last, None
+        course = None if score is None else _score_course(score, x[start], x[top], options)
+        findings.append(_finding(table, val, train, _Rise(start, low, cross, top, fell_back),
+                                 s, train_change, course))
     return findings
 
 
@@ -204,26 +223,53 @@ def _train_change(train: Curve, x0: float, x1: float) -> float | None:
     return change if change < -noise(ty) else None
 
 
-def _score_improves(score: Score, x: np.ndarray, start: int, cross: int,
-                    options: Mapping[str, float]) -> bool:
-    """Whether the validation score (accuracy, mAP, WER...) clearly improved in the first
-    part of the rise: then it is `loss-acc-divergence`, not overfitting.
+def _score_course(score: Score, x0: float, x1: float,
+                  options: Mapping[str, float]) -> dict[str, Any] | None:
+    """How the validation score (accuracy, mAP, WER...) moved while the loss rose: its
+    smoothed level at the loss minimum, at the end of the rise, its best level in
+    between and whether that was a clear improvement.  Accuracy does not decide whether
+    the model overfits (the loss does), but it decides which checkpoint to keep: when it
+    still improved, stopping at the loss minimum would give that improvement away."""
+    found = score.curve
+    inside = (found.x >= x0) & (found.x <= x1)
+    if inside.sum() < 3:
+        return None
+    sx, level = found.x[inside], smooth(found.x, found.y)[inside]
+    best = int(np.argmax(score.sign * level))
+    improved = best > 0 and improvement(
+        score, float(sx[0]), float(sx[best]), alpha=options["alpha"],
+        noise_k=options["noise_k"], min_gain=options["min_gain"]) is not None
+    return {
+        "score_metric": found.column,
+        "score_higher_is_better": score.sign > 0,
+        "score_at_min": float(level[0]),
+        "score_best": float(level[best]),
+        "score_best_x": float(sx[best]),
+        "score_end": float(level[-1]),
+        "score_improved": improved,
+    }
 
-    The window is twice the time the rise took to become clear (at least `min_epochs`):
-    long enough for a trend test, short enough that a later recovery of the score
-    (after a learning-rate drop, say) does not hide the overfitting that came first.
-    """
-    stop = min(len(x) - 1, start + 2 * max(int(options["min_epochs"]), cross - start))
-    return improvement(score, x[start], x[stop], alpha=options["alpha"],
-                       noise_k=options["noise_k"], min_gain=options["min_gain"]) is not None
+
+@dataclass(frozen=True)
+class _Rise:
+    """Indices of one rise: the logged minimum, the smoothed minimum, where the rise
+    became clear, and its top; `fell_back` is "fully" (back to the minimum), "partly"
+    (clearly below its top at the end of the log, as after a learning-rate drop) or None
+    (still rising, or still high, when the log ends)."""
+
+    start: int
+    low: int
+    cross: int
+    top: int
+    fell_back: str | None
 
 
-def _finding(table: CurveTable, val: _Val, train: Curve | None, start: int, low: int,
-             cross: int, top: int, ret: int | None, s: np.ndarray,
-             train_change: float | None) -> Finding:
+def _finding(table: CurveTable, val: _Val, train: Curve | None, rise: _Rise, s: np.ndarray,
+             train_change: float | None, course: dict[str, Any] | None) -> Finding:
     x, y = val.curve.x, val.curve.y
+    start, low, top = rise.start, rise.low, rise.top
     accuracy = val.unit is not None
-    rise = float(s[top] - s[low])
+    risen = float(s[top] - s[low])
     details: dict[str, Any] = {
         "axis": table.x_name,
         "metric_used": val.role,
@@ -231,37 +277,58 @@ def _finding(table: CurveTable, val: _Val, train: Curve | None, start: int, low:
         "best_value": val.shown(float(y[start])),
         "level_at_best": val.shown(float(s[low])),
         "value_now": val.shown(float(s[top])),
-        "rise": rise,
-        "rise_rel": rise / abs(float(s[low])) if s[low] else None,
+        "level_at_end": val.shown(float(s[-1])),
+        "rise": risen,
+        "rise_rel": risen / abs(float(s[low])) if s[low] else None,
         # as logged: negative for a falling loss, positive for a rising accuracy
         "train_change": None if train_change is None else (
             -train_change if accuracy else train_change),
-        "detected_x": float(x[cross]),
-        "patience": cross - start,
-        "ongoing": ret is None,
+        "detected_x": float(x[rise.cross]),
+        "patience": rise.cross - start,
+        "ongoing": rise.fell_back is None,
+        "fell_back": rise.fell_back,
     }
-    if ret is not None:
+    if rise.fell_back is not None:
         details["peak_x"] = float(x[top])
+    details.update(course or {})
     details.update(_gap(val, train, x[start], x[top]))
-    where = f"{num(details['best_value'])} at {at(table.x_name, x[start])}"
-    levels = f"smoothed {num(details['level_at_best'])} -> {num(details['value_now'])}"
-    if ret is not None:
-        levels += f" at {at(table.x_name, x[top])}"
+    end = None if rise.fell_back is None else float(x[top])
     name = val.curve.column
+    return Finding(CODE, Severity.WARNING, float(x[start]), end, _message(name, details),
+                   name, details)
+
+
+def _message(name: str, d: dict[str, Any]) -> str:
+    axis = d["axis"]
+    accuracy = d["metric_used"] == "val_acc"
+    where = f"{num(d['best_value'])} at {at(axis, d['best_x'])}"
+    levels = f"smoothed {num(d['level_at_best'])} -> {num(d['value_now'])}"
+    if d["fell_back"] is not None:
+        levels += f" at {at(axis, d['peak_x'])}"
     if accuracy:
-        message = f"{name} fell {num(rise)} after its peak {where} ({levels})"
-    elif details["rise_rel"] is not None:
-        message = f"{name} rose {pct(details['rise_rel'])} after its minimum {where} ({levels})"
+        message = f"{name} fell {num(d['rise'])} after its peak {where} ({levels})"
+    elif d["rise_rel"] is not None:
+        message = f"{name} rose {pct(d['rise_rel'])} after its minimum {where} ({levels})"
     else:
-        message = f"{name} rose {num(rise)} after its minimum {where} ({levels})"
-    if train_change is not None:
+        message = f"{name} rose {num(d['rise'])} after its minimum {where} ({levels})"
+    if d["train_change"] is not None:
         message += f" while train {'accuracy kept rising' if accuracy else 'loss kept falling'}"
-    if ret is not None:
+    if d["fell_back"] == "fully":
         message += ", then came back"
+    elif d["fell_back"] == "partly":
+        message += f", then fell back partly (to {num(d['level_at_end'])})"
+    if "score_metric" in d:
+        score = d["score_metric"]
+        if d["score_improved"]:
+            message += (f"; {score} still improved ({num(d['score_at_min'])} -> "
+                        f"{num(d['score_best'])} at {at(axis, d['score_best_x'])}): the "
+                        f"wrong answers grew more confident (see loss-acc-divergence)")
+        else:
+            message += (f"; {score} did not improve ({num(d['score_at_min'])} -> "
+                        f"{num(d['score_end'])})")
     if accuracy:
         message += "; judged on accuracy, the log has no val loss"
-    end = None if ret is None else float(x[top])
-    return Finding(CODE, Severity.WARNING, float(x[start]), end, message, name, details)
+    return message
 
 
 def _gap(val: _Val, train: Curve | None, x0: float, x1: float) -> dict[str, float | None]:
@@ -289,6 +356,10 @@ def _seen(f: Finding) -> str:
             f"{'fall' if accuracy else 'rise'} since became clear at {at(axis, d['detected_x'])}")
     if d["ongoing"]:
         text += f" and the smoothed curve ends the log at {num(d['value_now'])}"
+    elif d.get("fell_back") == "partly":
+        text += (f"; the smoothed curve peaked at {num(d['value_now'])} at "
+                 f"{at(axis, d['peak_x'])} and then fell back to {num(d['level_at_end'])}, "
+                 f"still above its minimum")
     else:
         text += (f"; the smoothed curve peaked at {num(d['value_now'])} at "
                  f"{at(axis, d['peak_x'])} and then came back")
@@ -301,6 +372,11 @@ def _seen(f: Finding) -> str:
         text += (f". The generalisation gap (val minus train) went from "
                  f"{num(d['gap_at_best'])} at the best checkpoint to {num(d['gap_at_end'])}, "
                  f"widening since {at(axis, d['gap_widening_from'])}")
+    if d.get("score_improved"):
+        text += (f". Meanwhile {d['score_metric']} kept improving, from "
+                 f"{num(d['score_at_min'])} at the loss minimum to {num(d['score_best'])} at "
+                 f"{at(axis, d['score_best_x'])}: more answers are right, but the wrong ones "
+                 f"are wrong with more confidence, which costs loss")
     return text + "."
 
 
@@ -308,13 +384,26 @@ def _advice(f: Finding) -> list[str]:
     d = f.details
     patience = max(int(d["patience"]), 2)
     best = at(d["axis"], d["best_x"])
+    regularise = ("Regularise more: raise weight decay, add dropout or stronger augmentation, "
+                  "or try label smoothing; a smaller model or more data also help.")
+    if d.get("score_improved"):
+        score, later = d["score_metric"], at(d["axis"], d["score_best_x"])
+        return [
+            (f"Do not simply stop at the loss minimum ({best}): {score} kept improving "
+             f"until {later} ({num(d['score_at_min'])} -> {num(d['score_best'])}). Keep the "
+             f"checkpoint by the metric you report: {later} by {score}, {best} by "
+             f"{f.metric} if you need calibrated probabilities."),
+            (f"Early-stop on {score} rather than {f.metric}, or calibrate the later "
+             f"checkpoint (temperature scaling on the validation set) to get its accuracy "
+             f"with sensible confidences."),
+            regularise,
+        ]
     return [
         f"Keep the checkpoint from {best} ({f.metric} {num(d['best_value'])}).",
         (f"Use early stopping on {f.metric} with patience {patience} and restore the best "
          f"weights: this run needed {d['patience']} logged points after the best one to "
          f"show the change clearly."),
-        ("Regularise more: raise weight decay, add dropout or stronger augmentation, or "
-         "try label smoothing; a smaller model or more data also help."),
+        regularise,
         (f"Before settling on the checkpoint from {best}, compare your target metric there "
          f"with later checkpoints: loss and accuracy can disagree."),
     ]
