@@ -148,11 +148,12 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
 
     findings = []
     for lo, low, cross, ret in _excursions(s, threshold):
+        last = len(y) - 1 if ret is None else ret - 1
         # the checkpoint worth keeping: the lowest logged value where the smoothed curve
         # is lowest, not a lucky dip anywhere on a flat bottom
         first = max(lo, low - reach)
-        start = first + int(np.argmin(y[first:min(cross, low + reach + 1)]))
-        last = len(y) - 1 if ret is None else ret - 1
+        start = first + int(np.argmin(y[first:min(last, low + reach) + 1]))
+        cross = max(cross, start + 1)
         peak = start + int(np.argmax(s[start:last + 1]))
         if peak - start < options["min_epochs"]:
             continue
@@ -169,7 +170,8 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
         if (rising.p_up >= options["alpha"] or rising.change(rx)
                 <= options["noise_k"] * change_error(rx, noise_after(y, start))):
             continue
-        train_change = None if train is None else _train_change(train, x[start], x[peak])
+        # training loss must fall over the whole time validation loss stays risen
+        train_change = None if train is None else _train_change(train, x[start], x[last])
         if train is not None and train_change is None:
             continue
         # still high when the log ends, or came back down (often after a learning-rate
