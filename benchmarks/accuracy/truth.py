@@ -7,7 +7,11 @@ mean curve and its standard error over those seeds (never from the logged run al
 
 * `overfitting`: the epoch of the minimum of the mean validation loss, when the mean
   validation loss later rises above that minimum by more than `RISE_SE` standard errors
-  and by more than `RISE_REL` of the minimum, for at least 3 consecutive epochs.
+  and by more than `RISE_REL` of the minimum, for at least 3 consecutive epochs, while
+  training loss keeps falling: at the end of those epochs the mean training loss is
+  below its value at the minimum by more than `RISE_SE` standard errors and `RISE_REL`
+  (the issue's definition: "validation loss reaches its minimum, after which it rises
+  persistently while training loss keeps falling").
 * `lr-drop`: every scheduled drop (the epochs of the step schedule, in the log's
   0-based numbering: the first epoch run at the lower rate).  Its `response` compares
   the mean validation loss of the 3 epochs before the drop with that of the 3 epochs
@@ -69,12 +73,15 @@ def _spans(mask: np.ndarray, gap: int = 0) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans]
 
 
-def overfitting(val_loss: np.ndarray) -> list[dict[str, Any]]:
+def overfitting(val_loss: np.ndarray, train_loss: np.ndarray) -> list[dict[str, Any]]:
     mean, se = _mean_se(val_loss)
+    train, train_se = _mean_se(train_loss)
     best = int(np.argmin(mean))
     risen = _beyond(mean - mean[best], se, se[best], mean[best])
     risen[:best + 1] = False
-    if not any(b - a >= 2 for a, b in _spans(risen)):
+    # "while training loss keeps falling": by the end of the risen span, clearly lower
+    fell = _beyond(train[best] - train, train_se[best], train_se, train[best])
+    if not any(b - a >= 2 and fell[b] for a, b in _spans(risen)):
         return []
     return [{"code": "overfitting", "start": best, "end": None,
              "details": {"min_val_loss": round(float(mean[best]), 4),
@@ -140,7 +147,7 @@ def expected_findings(curves: dict[str, np.ndarray],
 
     `curves` maps `loss`, `val_loss`, `val_accuracy` to (seeds, epochs) arrays.
     """
-    found = (overfitting(curves["val_loss"]) + lr_drops(curves["val_loss"], milestones)
+    found = (overfitting(curves["val_loss"], curves["loss"]) + lr_drops(curves["val_loss"], milestones)
              + divergence(curves["val_loss"], curves["val_accuracy"])
              + train_above_val(curves["loss"], curves["val_loss"]))
     return sorted(found, key=lambda f: (f["start"], f["code"]))
