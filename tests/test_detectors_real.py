@@ -69,7 +69,7 @@ def test_irfanet_first_appended_run_overfits_from_epoch_3(real_logs: Path) -> No
 def test_asl_train_above_val_every_epoch(real_logs: Path) -> None:
     found = findings(real_logs, "lightning-csv/asl-project__metrics.csv")
     (above,) = found["train-above-val"]
-    assert above.start == 0 and above.end is None
+    assert above.start <= 2 and above.end is None  # epochs 0-1: the lag could explain it
     assert above.details["persists_after_shift"] is True
 
 

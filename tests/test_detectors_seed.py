@@ -43,7 +43,8 @@ def test_seed_run_reads_like_the_seed_question(seed: int, with_lr: bool) -> None
     assert divergence.details["score_change"] > 0
 
     (above,) = found["train-above-val"]
-    assert above.start <= 2 and 50 <= above.end <= 60
+    # the first epochs, where the loss falls fastest, are left to the averaging lag
+    assert above.start <= 5 and 50 <= above.end <= 60
     assert above.details["persists_after_shift"] is True
 
 
