@@ -180,7 +180,8 @@ def _loss_up_acc_up(rng: np.random.Generator) -> CurveTable:
 
 def test_divergence_loss_up_while_accuracy_up() -> None:
     (found,) = run("loss-acc-divergence", _loss_up_acc_up(np.random.default_rng(9)))
-    assert found.start <= 2 and found.end is None
+    # accuracy saturates (0.62 - 0.2 exp(-e/6)): the span ends where it stops improving
+    assert found.start <= 2 and (found.end is None or found.end >= 15)
     d = found.details
     assert d["score_metric"] == "val_acc" and d["score_higher_is_better"] is True
     assert d["loss_change"] > 0 and d["score_change"] > 0.1
@@ -194,7 +195,7 @@ def test_divergence_with_a_lower_is_better_metric() -> None:
     (found,) = run("loss-acc-divergence", run_table)
     assert found.start == 1000 and found.details["score_metric"] == "eval_wer"
     assert found.details["score_higher_is_better"] is False
-    assert "step 1000" in found.message and "eval_wer improved" in found.message
+    assert "steps 1000-4000" in found.message and "eval_wer improved" in found.message
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -39,7 +39,9 @@ def test_seed_run_reads_like_the_seed_question(seed: int, with_lr: bool) -> None
         assert after_120["lr_after"] == pytest.approx(0.004)
 
     (divergence,) = found["loss-acc-divergence"]
-    assert 120 <= divergence.start <= 130 and divergence.end is None
+    # accuracy gains 0.01 over epochs 120-160 and 0.003 (noise 0.002) over 160-200
+    assert 120 <= divergence.start <= 130
+    assert divergence.end is None or divergence.end >= 155
     assert divergence.details["score_change"] > 0
 
     (above,) = found["train-above-val"]

@@ -19,7 +19,10 @@ mean curve and its standard error over those seeds (never from the logged run al
   standard errors and `RISE_REL` of its value, else `none`.
 * `loss-acc-divergence`: spans where, over a window of `w` epochs, both the mean
   validation loss and the mean validation accuracy rose by more than `RISE_SE`
-  standard errors (the loss also by `RISE_REL`); overlapping windows are merged.
+  standard errors (the loss also by `RISE_REL`), without first falling below their
+  value at the window's start by as much (a window that straddles the loss minimum
+  holds a fall with the accuracy rising and then a rise with the accuracy falling,
+  never both rising together); overlapping windows are merged.
 * `train-above-val`: spans where the mean training loss exceeds the mean validation loss
   by more than `RISE_SE` standard errors, one-epoch gaps bridged, lasting at least `w`
   epochs.  The training loss of an epoch is averaged over its batches, so it describes
@@ -118,8 +121,13 @@ def divergence(val_loss: np.ndarray, val_acc: np.ndarray) -> list[dict[str, Any]
     marked = np.zeros(len(loss), dtype=bool)
     for t in range(w, len(loss)):
         s = t - w
+        # both rise from the window's start: a loss that first falls clearly (and an
+        # accuracy that first drops clearly) is not rising "while" the other rises
+        lo, worst = s + int(np.argmin(loss[s:t + 1])), s + int(np.argmin(acc[s:t + 1]))
         if (_beyond(loss[t] - loss[s], loss_se[t], loss_se[s], loss[s])
-                and _beyond(acc[t] - acc[s], acc_se[t], acc_se[s], 0.0)):
+                and _beyond(acc[t] - acc[s], acc_se[t], acc_se[s], 0.0)
+                and not _beyond(loss[s] - loss[lo], loss_se[s], loss_se[lo], loss[s])
+                and not _beyond(acc[s] - acc[worst], acc_se[s], acc_se[worst], 0.0)):
             marked[s:t + 1] = True
     return [{"code": "loss-acc-divergence", "start": a, "end": b,
              "details": {"val_loss_start": round(float(loss[a]), 4),

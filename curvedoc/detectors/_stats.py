@@ -42,9 +42,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Curve", "Score", "Trend", "aligned", "change_error", "curve", "default_window",
-    "downsample", "improvement", "level_error", "median3", "noise", "noise_after", "onset", "quality",
-    "rolling_mad", "rolling_median", "runs", "schedule_drops", "shifted_train", "smooth",
-    "swings", "trend",
+    "downsample", "improvement", "level_error", "median3", "noise", "noise_after",
+    "onset", "quality", "rolling_mad", "rolling_median", "runs", "schedule_drops",
+    "shifted_train", "smooth", "swings", "trend",
 ]
 
 #: Longer series are reduced to about this many points before any statistics.
