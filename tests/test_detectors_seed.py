@@ -26,6 +26,10 @@ def test_seed_run_reads_like_the_seed_question(seed: int, with_lr: bool) -> None
 
     (over,) = found["overfitting"]
     assert 55 <= over.start <= 70 and over.end is None
+    # accuracy recovers after the drop at 120: overfitting by the losses, and the finding
+    # says accuracy still improved instead of advising to stop at the loss minimum
+    assert over.details["score_improved"] is True and over.details["score_best_x"] > 120
+    assert "loss-acc-divergence" in over.message
 
     drops = {f.start: f for f in found["lr-drop"]}
     assert {60, 120} <= set(drops) <= {60, 120, 160}

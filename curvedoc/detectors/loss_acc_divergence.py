@@ -2,8 +2,9 @@
 validation score) also improves.
 
 The smoothed validation loss is split into rises and falls larger than its noise; each
-rise is checked against the score over the same span.  Both must move persistently
-(Mann-Kendall) and by more than their noise: a loss that rises while accuracy merely
+rise that is persistent (Mann-Kendall) is searched for the part of it over which the
+score improved, and that part is reported when the score improved beyond noise and by
+a trend test while the loss rose beyond noise: a loss that rises while accuracy merely
 stays flat is ordinary overfitting, not this.
 """
 
@@ -46,6 +47,14 @@ score stands in: a higher-is-better one (mAP, F1) rising, or a lower-is-better o
 `score_metric`.  A rising loss with a merely flat accuracy is not this finding (that
 is ordinary overfitting).
 
+The loss often rises for much longer than the score improves: accuracy saturates while
+the wrong answers keep growing more confident, or it falls first and recovers after a
+learning-rate drop.  The span is therefore the part of the loss rise over which the
+score improved, from its lowest level to where it came within noise of its best (on to
+its best while it still improves by a trend test); it is open-ended when the score was
+still improving when the log stopped.  The same rise is usually also `overfitting`,
+whose finding then says that accuracy still improved.
+
 ## Why it happens
 Accuracy and loss measure different things.  Accuracy counts how many predictions are
 right; cross-entropy loss measures how far off each prediction is, and it punishes a
@@ -70,11 +79,11 @@ decoded metric such as word error rate.
   mislabelled or ambiguous examples.
 
 ## Example
-`loss-acc-divergence` from epoch 0 on: "val_loss rose 29% from epoch 0 on while val_acc
-rose too (smoothed 4.219 -> 5.455; 0.4408 -> 0.6051)".  details: `loss_start` 4.219,
-`loss_end` 5.455, `loss_change` 1.236, `loss_change_rel` 0.29, `score_metric` "val_acc",
-`score_higher_is_better` true, `score_start` 0.4408, `score_end` 0.6051,
-`score_change` 0.164 (all smoothed levels).
+`loss-acc-divergence` over epochs 0-35: "val_loss rose 26% over epochs 0-35 while
+val_acc rose too (smoothed 4.219 -> 5.326; 0.4408 -> 0.6124)".  details: `loss_start`
+4.219, `loss_end` 5.326, `loss_change` 1.107, `loss_change_rel` 0.26, `score_metric`
+"val_acc", `score_higher_is_better` true, `score_start` 0.4408, `score_end` 0.6124,
+`score_change` 0.172 (all smoothed levels).
 """
 
 OPTIONS = {
@@ -125,7 +134,8 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
             continue
         # still improving, with the loss still rising, when the log ends: an open span
         end = None if j == len(x) - 1 or part[1] >= found.curve.x[-1] else x[j]
-        findings.append(_finding(table, loss, found, x[i], end, s[i], s[j], change))
+        findings.append(_finding(table, loss, found, x[i], end, float(s[i]), float(s[j]),
+                                 change))
     return findings
 
 

@@ -2,10 +2,12 @@
 keeps falling.
 
 The start of the finding is the checkpoint worth keeping (the validation minimum).  A
-rise counts only when it is (a) larger than the curve's noise and than a relative
-margin (Prechelt's generalisation loss), (b) persistent by a Mann-Kendall test and
-(c) accompanied by a falling training loss.  A rise during which validation accuracy
-clearly keeps improving is left to `loss-acc-divergence`.
+rise counts only when it is (a) larger than the noise of the smoothed curve and than a
+relative margin (Prechelt's generalisation loss), (b) persistent by a Mann-Kendall
+test, and, fitted as a line, larger than its own standard error over its length, and
+(c) accompanied by a falling training loss.  Accuracy does not decide: a rise during
+which validation accuracy still improves is overfitting too, and the finding says so
+(`loss-acc-divergence` explains it).
 """
 
 from __future__ import annotations
@@ -47,16 +49,26 @@ DOC = """\
 Validation loss reached its lowest value and then rose persistently while training loss
 kept falling: the model has started to learn the training set rather than the task.
 The finding starts at the validation minimum (the checkpoint worth keeping) and ends
-when the rise stops or is reversed (often by a learning-rate drop); an open end means
-the run is still overfitting when the log stops.  Logs without validation loss but with
-validation accuracy are judged on accuracy (a peak followed by a persistent fall), and
-the finding says so in `metric_used`.
+when the rise is reversed (often by a learning-rate drop), all the way (`fell_back`
+"fully") or part of the way (`fell_back` "partly"); an open end means the run is still
+overfitting when the log stops.  Logs without validation loss but with validation
+accuracy are judged on accuracy (a peak followed by a persistent fall), and the
+finding says so in `metric_used`.
 
-Single-epoch comparisons cry wolf on noisy curves, so a rise must be larger than the
-curve's own noise and than `min_rise` of the minimum, last at least `min_epochs`
-points, and pass a Mann-Kendall trend test.  A validation loss that merely flattens and
-wobbles is not overfitting.  A rise during which validation accuracy clearly keeps
-improving is reported as `loss-acc-divergence` instead.
+Single-epoch comparisons cry wolf on noisy curves, so the smoothed rise must be larger
+than the noise of smoothed levels and than `min_rise` of the minimum, last at least
+`min_epochs` points, and, leaving out the minimum itself (it was picked for being
+low), pass a Mann-Kendall trend test and exceed `noise_k` standard errors of the change
+a straight line fitted to it implies.  A long steady rise therefore counts even when it
+is small next to the jitter of single epochs, and a few epochs up (a wobble about to
+turn) only when large.  A validation loss that merely flattens and wobbles is not
+overfitting.
+
+Accuracy does not enter the decision: the definition is about the losses.  When the
+validation score (accuracy, mAP, WER...) still clearly improves while the loss rises,
+the finding says so (`score_improved`, with the score at the loss minimum and its best
+later) and `loss-acc-divergence` reports the same span: the model gets more answers
+right while the wrong ones grow more confident.
 
 ## Why it happens
 Training loss measures how well the model fits the examples it learns from; validation
@@ -72,36 +84,45 @@ regularisation, little augmentation, or many epochs at a small learning rate.
 - Keep the checkpoint from the epoch the finding starts at (the validation minimum);
   with Keras, `ModelCheckpoint(save_best_only=True)` or
   `EarlyStopping(restore_best_weights=True)` do this.
+- But when validation accuracy (or your target metric) still improved after the loss
+  minimum (`score_improved`), stopping there gives that improvement away: keep the
+  checkpoint by the metric you report, early-stop on it, and calibrate that checkpoint
+  (temperature scaling) if you need sensible probabilities.
 - Stop earlier: early stopping on validation loss with the patience this run needed
   to show the rise (given in the advice) stops soon after the minimum.
 - Regularise more: stronger weight decay, more dropout, more data augmentation,
   label smoothing, or a smaller model.
 - Get more (or more varied) training data.
-- If you care about accuracy rather than loss, check whether validation accuracy also
-  fell; pick the checkpoint by the metric you will report.
 
 ## Example
-`overfitting` from epoch 62 on: "val_loss rose 70% after its minimum 0.3277 at epoch 62
-(smoothed 0.336 -> 0.5715) while train loss kept falling".  details: `best_x` 62,
-`best_value` 0.3277 (the logged minimum), `level_at_best` 0.336 and `value_now` 0.5715
-(smoothed), `rise` 0.235, `rise_rel` 0.70, `train_change` -0.12, `detected_x` 66,
-`patience` 4, `ongoing` true, `gap_at_best` 0.08, `gap_at_end` 0.53,
-`gap_widening_from` 58, `metric_used` "val_loss".  An ended finding also has `peak_x`.
+`overfitting` from epoch 62 on: "val_loss rose 71% after its minimum 0.3277 at epoch 62
+(smoothed 0.3337 -> 0.5715) while train loss kept falling; val_accuracy still improved
+(0.893 -> 0.9287 at epoch 168): the wrong answers grew more confident (see
+loss-acc-divergence)".  details: `best_x` 62, `best_value` 0.3277 (the logged minimum),
+`level_at_best` 0.3337, `value_now` 0.5715 and `level_at_end` 0.5715 (smoothed),
+`rise` 0.238, `rise_rel` 0.71, `train_change` -0.21, `detected_x` 74, `patience` 12,
+`ongoing` true, `fell_back` null, `gap_at_best` 0.08, `gap_at_end` 0.54,
+`gap_widening_from` 0, `metric_used` "val_loss", `score_metric` "val_accuracy",
+`score_higher_is_better` true, `score_at_min` 0.893, `score_best` 0.9287,
+`score_best_x` 168, `score_end` 0.9281, `score_improved` true.  An ended finding also
+has `peak_x`; a log without a validation score has no `score_*` keys.
 """
 
 OPTIONS = {
     "min_points": Option(5, "Runs with fewer validation points than this get no finding."),
     "min_rise": Option(0.05, "Smallest rise above the minimum that counts, relative to the "
                              "minimum (0.05 = Prechelt's GL5, 5%)."),
-    "noise_k": Option(3.0, "The smoothed rise must also exceed this many times the curve's "
-                           "noise (robust deviation of its point-to-point jitter from the "
-                           "minimum on)."),
+    "noise_k": Option(3.0, "The smoothed rise must also exceed this many standard errors "
+                           "of a difference of smoothed levels, and the change a line "
+                           "fitted to the rise implies this many of its standard errors "
+                           "(both from the curve's point-to-point jitter from the minimum "
+                           "on)."),
     "alpha": Option(0.05, "Mann-Kendall p-value below which the rise counts as persistent."),
     "min_epochs": Option(3, "The rise must span at least this many logged points after "
                             "the minimum."),
-    "min_gain": Option(0.05, "A rise during which the validation score improves by this "
-                             "fraction of the room it had left (and beyond noise) is left "
-                             "to loss-acc-divergence."),
+    "min_gain": Option(0.05, "The validation score counts as still improving during the "
+                             "rise (`score_improved`) when it gains this fraction of the "
+                             "room it had left, beyond noise and by a trend test."),
 }
 
 
