@@ -153,6 +153,22 @@ def _val_curve(table: CurveTable) -> tuple[_Val, Curve | None] | None:
     return _Val(Curve(acc.column, acc.x, unit - acc.y), "val_acc", unit), train
 
 
+@dataclass(frozen=True)
+class _Rise:
+    """Indices of one rise: the logged minimum, the smoothed minimum, where the rise
+    became clear, its top, and the last point before it came back (the log's last when it
+    did not); `fell_back` is "fully" (back to the minimum), "partly" (clearly below its
+    top at the end of the log, as after a learning-rate drop) or None (still rising, or
+    still high, when the log ends)."""
+
+    start: int
+    low: int
+    cross: int
+    top: int
+    last: int
+    fell_back: str | None
+
+
 def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     found = _val_curve(table)
     if found is None or len(found[0].curve) < options["min_points"]:
@@ -161,52 +177,64 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     score = quality(table) if val.unit is None else None
     x, y = val.curve.x, val.curve.y
     s = smooth(x, y)
-    reach = default_window(len(y)) // 2
 
     def threshold(i: int) -> float:
         return max(options["noise_k"] * level_error(noise_after(y, i), len(y)),
                    options["min_rise"] * abs(s[i]))
 
     findings = []
-    for lo, low, cross, ret in _excursions(s, threshold):
-        last = len(y) - 1 if ret is None else ret - 1
-        # the checkpoint worth keeping: the lowest logged value where the smoothed curve
-        # is lowest, not a lucky dip anywhere on a flat bottom
-        first = max(lo, low - reach)
-        start = first + int(np.argmin(y[first:min(last, low + reach) + 1]))
-        cross = max(cross, start + 1)
-        peak = start + int(np.argmax(s[start:last + 1]))
-        if peak - start < options["min_epochs"]:
-            continue
-        if ret is None and s[-1] - s[low] <= threshold(low):
-            continue  # risen once, but no longer clearly above the minimum at the end
-        if ret is not None and ret - peak > max(options["min_epochs"], (peak - start) / 4):
-            continue  # came back about as slowly as it rose: a wander, not a reversed overfit
-        # persistent (Mann-Kendall) and, fitted as a line, larger than noise over its
-        # length: a long steady rise counts even when small next to single-point jitter,
-        # a few points up (a wobble about to turn) only when large.  The minimum itself
-        # is left out: it was picked for being low, so it would favour a rise.
-        rx, ry = x[start + 1:peak + 1], y[start + 1:peak + 1]
-        rising = trend(rx, ry)
-        if (rising.p_up >= options["alpha"] or rising.change(rx)
-                <= options["noise_k"] * change_error(rx, noise_after(y, start))):
+    for excursion in _excursions(s, threshold):
+        rise = _rise(x, y, s, excursion, threshold, options)
+        if rise is None:
             continue
         # training loss must fall over the whole time validation loss stays risen
-        train_change = None if train is None else _train_change(train, x[start], x[last])
+        train_change = None if train is None else _train_change(train, x[rise.start],
+                                                                x[rise.last])
         if train is not None and train_change is None:
             continue
-        # still high when the log ends, or came back down (often after a learning-rate
-        # drop): all the way to the minimum, or clearly below the top but not that far
-        if ret is not None:
-            top, fell_back = peak, "fully"
-        elif s[peak] - s[-1] > threshold(peak):
-            top, fell_back = peak, "partly"
-        else:
-            top, fell_back = last, None
-        course = None if score is None else _score_course(score, x[start], x[top], options)
-        findings.append(_finding(table, val, train, _Rise(start, low, cross, top, fell_back),
-                                 s, train_change, course))
+        course = (None if score is None
+                  else _score_course(score, x[rise.start], x[rise.top], options))
+        findings.append(_finding(table, val, train, rise, s, train_change, course))
     return findings
+
+
+def _rise(x: np.ndarray, y: np.ndarray, s: np.ndarray,
+          excursion: tuple[int, int, int, int | None], threshold: Callable[[int], float],
+          options: Mapping[str, float]) -> _Rise | None:
+    """One excursion above the running minimum judged as a rise, or None when it is too
+    short, no longer clear at the end of the log, a slow wander, or not persistent."""
+    lo, low, cross, ret = excursion
+    last = len(y) - 1 if ret is None else ret - 1
+    # the checkpoint worth keeping: the lowest logged value where the smoothed curve is
+    # lowest, not a lucky dip anywhere on a flat bottom
+    reach = default_window(len(y)) // 2
+    first = max(lo, low - reach)
+    start = first + int(np.argmin(y[first:min(last, low + reach) + 1]))
+    peak = start + int(np.argmax(s[start:last + 1]))
+    if peak - start < options["min_epochs"]:
+        return None
+    if ret is None and s[-1] - s[low] <= threshold(low):
+        return None  # risen once, but no longer clearly above the minimum at the end
+    if ret is not None and ret - peak > max(options["min_epochs"], (peak - start) / 4):
+        return None  # came back about as slowly as it rose: a wander, not a reversed overfit
+    # persistent (Mann-Kendall) and, fitted as a line, larger than noise over its length:
+    # a long steady rise counts even when small next to single-point jitter, a few points
+    # up (a wobble about to turn) only when large.  The minimum itself is left out: it
+    # was picked for being low, so it would favour a rise.
+    rx, ry = x[start + 1:peak + 1], y[start + 1:peak + 1]
+    rising = trend(rx, ry)
+    if (rising.p_up >= options["alpha"]
+            or rising.change(rx) <= options["noise_k"] * change_error(rx, noise_after(y, start))):
+        return None
+    # still high when the log ends, or came back down (often after a learning-rate drop):
+    # all the way to the minimum, or clearly below the top but not that far
+    if ret is not None:
+        top, fell_back = peak, "fully"
+    elif s[peak] - s[-1] > threshold(peak):
+        top, fell_back = peak, "partly"
+    else:
+        top, fell_back = last, None
+    return _Rise(start, low, max(cross, start + 1), top, last, fell_back)
 
 
 def _excursions(s: np.ndarray,
@@ -271,20 +299,6 @@ def _score_course(score: Score, x0: float, x1: float,
         "score_end": float(level[-1]),
         "score_improved": improved,
     }
-
-
-@dataclass(frozen=True)
-class _Rise:
-    """Indices of one rise: the logged minimum, the smoothed minimum, where the rise
-    became clear, and its top; `fell_back` is "fully" (back to the minimum), "partly"
-    (clearly below its top at the end of the log, as after a learning-rate drop) or None
-    (still rising, or still high, when the log ends)."""
-
-    start: int
-    low: int
-    cross: int
-    top: int
-    fell_back: str | None
 
 
 def _finding(table: CurveTable, val: _Val, train: Curve | None, rise: _Rise, s: np.ndarray,
