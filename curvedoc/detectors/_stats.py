@@ -446,3 +446,22 @@ def swings(s: np.ndarray, threshold: float) -> list[tuple[int, int, int]]:
             pivot, direction, extreme = extreme, -direction, i
     found.append((pivot, extreme, direction))
     return found
+
+
+def gap_summary(axis: str, x: np.ndarray, gap: np.ndarray, level: np.ndarray,
+                a: int, b: int) -> dict[str, float | int | str | None]:
+    """The evidence numbers of a gap between two loss curves over points `a..b`: its
+    mean (absolute, and relative to `level`, the curve it is measured against) and its
+    largest value with where it was.  Shared by the detectors that report such gaps."""
+    part = slice(a, b + 1)
+    top = a + int(np.argmax(gap[part]))
+    mean_gap = float(np.mean(gap[part]))
+    mean_level = float(np.mean(np.abs(level[part])))
+    return {
+        "axis": axis,
+        "points": b - a + 1,
+        "mean_gap": mean_gap,
+        "mean_gap_rel": mean_gap / mean_level if mean_level else None,
+        "max_gap": float(gap[top]),
+        "max_gap_x": float(x[top]),
+    }

@@ -16,7 +16,15 @@ import numpy as np
 
 from curvedoc.detectors import Detector, Option
 from curvedoc.detectors._format import at, num, pct, span
-from curvedoc.detectors._stats import aligned, curve, noise, runs, shifted_train, smooth
+from curvedoc.detectors._stats import (
+    aligned,
+    curve,
+    gap_summary,
+    noise,
+    runs,
+    shifted_train,
+    smooth,
+)
 from curvedoc.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -130,25 +138,17 @@ def _finding(table: CurveTable, column: str, x: np.ndarray, gap: np.ndarray,
              shifted: np.ndarray, v: np.ndarray, where: tuple[int, int, int],
              end: float | None) -> Finding:
     a, b, lead = where
-    part = slice(a, b + 1)
-    top = a + int(np.argmax(gap[part]))
-    mean_gap = float(np.mean(gap[part]))
-    mean_val = float(np.mean(np.abs(v[part])))
     details: dict[str, Any] = {
-        "axis": table.x_name,
-        "points": b - a + 1,
-        "mean_gap": mean_gap,
-        "mean_gap_rel": mean_gap / mean_val if mean_val else None,
-        "mean_gap_after_shift": float(np.mean(shifted[part])),
-        "max_gap": float(gap[top]),
-        "max_gap_x": float(x[top]),
+        **gap_summary(table.x_name, x, gap, v, a, b),
+        "mean_gap_after_shift": float(np.mean(shifted[a:b + 1])),
         "persists_after_shift": True,  # only such gaps are reported
         "lag_only_from": float(x[lead]) if lead < a else None,
     }
-    relative = f" ({pct(details['mean_gap_rel'])} of val loss)" if mean_val else ""
+    rel = details["mean_gap_rel"]
+    relative = f" ({pct(rel)} of val loss)" if rel is not None else ""
     message = (f"train loss sat above val loss {span(table.x_name, float(x[a]), end)}: "
-               f"by {num(mean_gap)} on average{relative}, at most {num(gap[top])}; it "
-               f"persists after a half-epoch shift")
+               f"by {num(details['mean_gap'])} on average{relative}, at most "
+               f"{num(details['max_gap'])}; it persists after a half-epoch shift")
     if lead < a:
         message += (f" (before {at(table.x_name, x[a])} the averaging lag alone could "
                     f"explain it)")
