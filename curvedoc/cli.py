@@ -57,6 +57,9 @@ OutputOpt = Annotated[str | None, typer.Option(
 ConfigOpt = Annotated[str | None, typer.Option(
     "--config", help="Settings file (default: the nearest curvedoc.toml, or pyproject.toml "
                      "with [tool.curvedoc], from the current directory up).")]
+MaxSizeOpt = Annotated[str | None, typer.Option(
+    "--max-size", help="Refuse to read a file bigger than this into memory, e.g. 2G, or "
+                       "none (default: $CURVEDOC_MAX_BYTES, else 1G; see docs/limits.md).")]
 IgnoreOpt = Annotated[list[str] | None, typer.Option(
     "--ignore", help="Finding codes to leave out (comma-separated or repeated); added to "
                      "the config file's ignore list.", show_default=False)]
@@ -108,6 +111,7 @@ def diagnose(
     output: OutputOpt = None,
     config: ConfigOpt = None,
     ignore: IgnoreOpt = None,
+    max_size: MaxSizeOpt = None,
     same_data: SameDataOpt = False,
     verify_checksums: Annotated[bool, typer.Option(
         "--verify-checksums", help="Check every record's checksum in TensorBoard event "
@@ -123,6 +127,7 @@ def diagnose(
     raise typer.Exit(command.run(
         paths, output_format=out_format, log_format=in_format, x=x, roles=roles,
         fail_on=fail_on or "never", output=output, config_file=config, ignore=ignore or (),
+        max_size=max_size,
         display=command.Display(plot=plot, color=color, log_y=log_y, summary=summary,
                                 save_svg=save_svg, save_html=save_html),
         same_data=same_data, verify_checksums=verify_checksums))
@@ -139,6 +144,7 @@ def check(
     output: OutputOpt = None,
     config: ConfigOpt = None,
     ignore: IgnoreOpt = None,
+    max_size: MaxSizeOpt = None,
     same_data: SameDataOpt = False,
 ) -> None:
     """Lint training logs for pre-commit and CI: one line per finding, exit 1 on a warning."""
@@ -147,7 +153,8 @@ def check(
     out_format, in_format = _split_format(format, output_format, log_format, default="concise")
     raise typer.Exit(command.run(
         paths, output_format=out_format, output=output, log_format=in_format,
-        config_file=config, ignore=ignore or (), fail_on=fail_on, same_data=same_data))
+        config_file=config, ignore=ignore or (), fail_on=fail_on, max_size=max_size,
+        same_data=same_data))
 
 
 @app.command()
@@ -244,7 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except CurvedocError as exc:
-        typer.echo(f"curvedoc: error: {exc}", err=True)
+        from curvedoc.render.safe import printable
+
+        typer.echo(f"curvedoc: error: {printable(str(exc))}", err=True)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -1,28 +1,34 @@
 """From paths on the command line to curve tables: expand, sniff, read, join, build.
 
 A file named explicitly must be read or explained; inside a directory, files that no
-reader recognises (checkpoints, images, configs) are passed over silently.  One bad
-file never stops the others: its problem goes into `errors`.
+reader recognises (checkpoints, images, configs) are passed over silently, but a
+directory with no log at all is an error.  One bad file never stops the others: its
+problem goes into `errors`, as one line.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Literal
 
 from curvedoc import readers
 from curvedoc.errors import CurvedocError
 from curvedoc.parallel import ordered_map
-from curvedoc.source import Source
+from curvedoc.source import Source, default_max_bytes
 from curvedoc.table import ColumnOverrides, CurveTable, RawRun, build, join_on_x
 
 __all__ = ["LoadError", "Loaded", "load"]
 
 #: In a directory, a file must look at least this much like a log to be read.
 _DIRECTORY_CONFIDENCE = 0.5
+#: Warnings shown per file (and per run in it); the rest are counted.
+_MAX_WARNINGS = 10
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ def load(
     format: str | None = None,
     overrides: ColumnOverrides | None = None,
     overrides_for: Callable[[str], ColumnOverrides] | None = None,
+    max_bytes: int | None | Literal["default"] = "default",
     progress: Callable[[int, int, str], None] | None = None,
     verify_checksums: bool = False,
 ) -> Loaded:
@@ -53,6 +60,8 @@ def load(
 
     `format` forces a reader instead of sniffing; `overrides_for(source)` gives per-file
     column mappings (from the config file), `overrides` applies to every file.
+    `max_bytes` caps what is read whole into memory (None: no cap; by default
+    `CURVEDOC_MAX_BYTES` or 1 GiB, see docs/limits.md).
     `progress(done, total, name)` is called before the first file (or group of files) is
     read and after each, with the name of the next (empty at the end), so a caller can
     show a progress bar; loading stays silent.  `verify_checksums` makes readers of
@@ -62,24 +71,30 @@ def load(
     """
     result = Loaded()
     forced = readers.get_reader(format) if format else None
+    limit = default_max_bytes() if max_bytes == "default" else max_bytes
     groups: dict[str, list[tuple[readers.Reader, Source]]] = {}
     order: list[str] = []
-    for source, explicit in _expand(paths, result):
-        try:
+    found: dict[str, bool] = {}  # directory given -> whether any file in it was a log
+    for source, folder in _expand(paths, result, limit, found):
+        reader = None
+        with _reported(result, source.name):
             reader = forced or readers.sniff(
-                source, minimum=0.2 if explicit else _DIRECTORY_CONFIDENCE)
-        except CurvedocError as exc:
-            result.errors.append(LoadError(source.name, _message(exc, source)))
-            continue
-        if reader is None:
-            if explicit:
+                source, minimum=0.2 if folder is None else _DIRECTORY_CONFIDENCE)
+            if reader is None and folder is None:
                 result.errors.append(LoadError(source.name, _not_a_log(source)))
+        if reader is None:
             continue
+        if folder is not None:
+            found[folder] = True
         key = reader.group(source) if reader.group else None
         key = key or f"file:{source.name}"
         if key not in groups:
             order.append(key)
         groups.setdefault(key, []).append((reader, source))
+    for folder, any_log in found.items():
+        if not any_log:
+            result.errors.append(LoadError(folder, "no training log found in this "
+                                           "directory (see `curvedoc formats`)"))
 
     batches = [[(reader.name, source) for reader, source in groups[key]] for key in order]
     names = [batch[0][1].name for batch in batches] + [""]
@@ -104,20 +119,53 @@ def _load_group(members: list[tuple[str, Source]], *, overrides: ColumnOverrides
     not pickle) and returns its error instead of raising it."""
     part = Loaded()
     resolved = [(readers.get_reader(name), source) for name, source in members]
-    try:
-        for raw in _read_group(resolved, verify_checksums):
+    name = members[0][1].name if len(members) == 1 else _group_name(resolved)
+    with _reported(part, name):
+        try:
+            raws = _read_group(resolved, verify_checksums)
+        finally:
+            for _, source in members:
+                _warn(part, source.name, source.warnings)
+        for raw in raws:
             specific = overrides_for(raw.source) if overrides_for else ColumnOverrides()
             merged = ColumnOverrides(
                 x=(overrides.x if overrides and overrides.x else specific.x),
                 roles={**specific.roles, **(overrides.roles if overrides else {})},
             )
-            part.tables.extend(build(raw, merged))
-    except CurvedocError as exc:
-        name = members[0][1].name if len(members) == 1 else _group_name(resolved)
-        part.errors.append(LoadError(name, _message(exc, members[0][1])))
-    for _, source in members:
-        part.warnings.extend(f"{source.name}: {w}" for w in source.warnings)
+            try:
+                part.tables.extend(build(raw, merged))
+            finally:
+                _warn(part, raw.source, raw.warnings)
     return part
+
+
+def _warn(result: Loaded, name: str, warnings: list[str]) -> None:
+    """Add a file's warnings, the first few of them: a broken file with thousands of
+    columns must not flood the terminal."""
+    result.warnings.extend(f"{name}: {w}" for w in warnings[:_MAX_WARNINGS])
+    if len(warnings) > _MAX_WARNINGS:
+        result.warnings.append(f"{name}: {len(warnings) - _MAX_WARNINGS} more warnings "
+                               "like these")
+
+
+@contextmanager
+def _reported(result: Loaded, name: str) -> Iterator[None]:
+    """Turn a failure to read one input into a line of `result.errors`.
+
+    Besides curvedoc's own errors: a file that vanished or changed between listing and
+    reading, a document nested deeper than Python's parser goes, a file too large for
+    the memory left.  Anything else is a bug and propagates.
+    """
+    try:
+        yield
+    except CurvedocError as exc:
+        result.errors.append(LoadError(name, _message(exc)))
+    except OSError as exc:
+        result.errors.append(LoadError(name, f"cannot read: {exc.strerror or exc}"))
+    except RecursionError:
+        result.errors.append(LoadError(name, "nested too deeply to read"))
+    except MemoryError:
+        result.errors.append(LoadError(name, "too large to read in the memory available"))
 
 
 def _read_group(members: list[tuple[readers.Reader, Source]], verify: bool) -> list[RawRun]:
@@ -125,7 +173,11 @@ def _read_group(members: list[tuple[readers.Reader, Source]], verify: bool) -> l
     raws: list[RawRun] = []
     for reader, source in members:
         read = reader.verify if verify and reader.verify else reader.read
-        raws.extend(read(source))
+        source.check_size()  # every reader holds the file whole, or its parsed content
+        found = read(source)
+        if not found and not source.warnings:  # nothing, and nothing said why
+            raise CurvedocError(f"no run found in the file (read as {reader.name})", source.name)
+        raws.extend(found)
     if len(members) == 1:
         return raws
     by_name: dict[str | None, list[RawRun]] = {}
@@ -145,50 +197,79 @@ def _group_name(members: list[tuple[readers.Reader, Source]]) -> str:
     return common if common else members[0][1].name
 
 
-def _message(exc: CurvedocError, source: Source) -> str:
+def _message(exc: CurvedocError) -> str:
+    """The error without its leading source name, which `LoadError.source` holds."""
     text = str(exc)
     prefix = f"{exc.source}: " if exc.source else ""
     return text[len(prefix):] if prefix and text.startswith(prefix) else text
 
 
 def _not_a_log(source: Source) -> str:
-    if not source.head:
+    if not source.head.strip():
         return "the file is empty"
     return ("not a training log curvedoc can read (no known format matched; "
             "see `curvedoc formats`, or force one with --log-format)")
 
 
-def _expand(paths: Iterable[str], result: Loaded) -> Iterator[tuple[Source, bool]]:
-    """Sources in a stable order; `True` marks the ones the user named explicitly."""
+def _expand(paths: Iterable[str], result: Loaded, limit: int | None,
+            folders: dict[str, bool]) -> Iterator[tuple[Source, str | None]]:
+    """Sources in a stable order, each with the directory it was found in (None when the
+    user named it); each directory is noted in `folders`.  Problems with a path itself
+    go to `result.errors`."""
     for given in paths:
-        if given == "-":
-            yield Source.from_stdin(), True
-            continue
-        path = Path(given)
-        if path.is_dir():
-            yield from ((Source.from_path(p), False) for p in _walk(path))
-        elif path.exists():
-            yield Source.from_path(path, name=given), True
-        else:
-            result.errors.append(LoadError(given, "no such file or directory"))
+        with _reported(result, given):
+            if given == "-":
+                yield Source.from_stdin(limit), None
+                continue
+            path = Path(given)
+            try:
+                mode = path.stat().st_mode
+            except FileNotFoundError:
+                raise CurvedocError("no such file or directory") from None
+            if stat.S_ISDIR(mode):
+                folders.setdefault(given, False)
+                yield from ((Source.from_path(p, max_bytes=limit), given)
+                            for p in _walk(path, result))
+            elif stat.S_ISREG(mode):
+                yield Source.from_path(path, name=given, max_bytes=limit), None
+            elif stat.S_ISFIFO(mode):
+                yield Source.from_pipe(path, given, limit), None
+            else:
+                raise CurvedocError("not a file, directory or pipe (a device or socket "
+                                    "cannot be a log)")
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Files below `root`, sorted, hidden folders skipped, each real folder visited once
-    (a symlink loop cannot make it run forever)."""
+def _walk(root: Path, result: Loaded) -> Iterator[Path]:
+    """Regular files below `root`, sorted, hidden folders skipped, each real folder visited
+    once (a symlink loop cannot make it run forever).  A folder that cannot be listed is
+    an error; a name that is not a regular file (a pipe, a dangling link) is passed over,
+    as opening a pipe nobody writes to would wait forever."""
+
+    def unreadable(exc: OSError) -> None:
+        where = str(exc.filename or root)
+        result.errors.append(LoadError(where, f"cannot read directory: {exc.strerror or exc}"))
+
     seen: set[tuple[int, int]] = set()
-    for folder, dirs, files in os.walk(root, followlinks=True):
+    for folder, dirs, files in os.walk(root, followlinks=True, onerror=unreadable):
         try:
-            stat = os.stat(folder)
+            info = os.stat(folder)
         except OSError:
             dirs[:] = []
             continue
-        ident = (stat.st_dev, stat.st_ino)
+        ident = (info.st_dev, info.st_ino)
         if ident in seen:
             dirs[:] = []
             continue
         seen.add(ident)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not name.startswith("."):
-                yield Path(folder) / name
+            path = Path(folder) / name
+            if not name.startswith(".") and _is_regular(path):
+                yield path
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False

@@ -34,8 +34,12 @@ from curvedoc.roles import Kind, Role, Split, guess_role, is_axis_name
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["LOGGED_NAN", "ColumnOverrides", "CurveTable", "Metric", "RawRun", "build",
-           "join_on_x", "mark_logged_nan"]
+__all__ = ["LOGGED_NAN", "MAX_COLUMNS", "ColumnOverrides", "CurveTable", "Metric", "RawRun",
+           "build", "join_on_x", "mark_logged_nan", "unique_names"]
+
+#: More columns than this is not a training log (a W&B export of 2,500 runs has about
+#: 10,000); refusing keeps a million-column file from taking minutes and gigabytes.
+MAX_COLUMNS = 10_000
 
 #: How a reader keeps a NaN the log wrote, as opposed to a value it did not log: a float
 #: NaN in a frame means "not logged" (sparse Lightning rows, a key missing from a record).
@@ -58,7 +62,9 @@ class RawRun:
     record with `mode: val`).  `first_index` numbers rows when there is no x column at all.
     A cell is NaN when nothing was logged there; a NaN the log wrote is the text
     `LOGGED_NAN` (text kept through every frame operation a reader does, where a separate
-    mask would have to follow each row filter and merge).
+    mask would have to follow each row filter and merge).  `notes` explain how the log was
+    read (shown with the report); `warnings` name input that was dropped or changed
+    (printed on stderr), and :func:`build` adds to them.
     """
 
     frame: pd.DataFrame
@@ -70,6 +76,7 @@ class RawRun:
     roles: dict[str, Role] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     first_index: int = 1
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -157,7 +164,18 @@ class CurveTable:
 def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTable]:
     """Normalise a reader's run into curve tables (several when runs were appended)."""
     overrides = overrides or ColumnOverrides()
-    frame, written = _numeric(raw.frame, raw.source)
+    if raw.frame.shape[1] > MAX_COLUMNS:
+        raise CurvedocError(f"{raw.frame.shape[1]} columns is more than the {MAX_COLUMNS} "
+                            "curvedoc reads (see docs/limits.md)", raw.source)
+    if len(raw.frame) == 0:
+        raise CurvedocError("the log has column names but no data rows" if raw.frame.shape[1]
+                            else "the log holds no data", raw.source)
+    frame, written = _numeric(_unique_columns(raw.frame, raw.warnings), raw.source,
+                              raw.warnings)
+    for axis in (raw.epoch, raw.step):
+        if axis and axis in raw.frame and axis not in frame:
+            raw.warnings.append(f"the {axis!r} column holds no numbers, "
+                                "so it cannot be the x axis")
     x_col, x_name = _choose_x(raw, frame, overrides)
     notes = list(raw.notes)
     if x_col is None:
@@ -233,11 +251,14 @@ def join_on_x(runs: Sequence[RawRun], name: str | None = None) -> RawRun:
     combined = combined.groupby(x_col, sort=True).last().reset_index()
     roles: dict[str, Role] = {}
     notes: list[str] = []
+    warnings: list[str] = []
     for run in runs:
         roles.update(run.roles)
         notes.extend(run.notes)
+        warnings.extend(run.warnings)
     return RawRun(frame=combined, source=name or first.source, format=first.format,
-                  name=first.name, epoch=first.epoch, step=first.step, roles=roles, notes=notes)
+                  name=first.name, epoch=first.epoch, step=first.step, roles=roles, notes=notes,
+                  warnings=warnings)
 
 
 def mark_logged_nan(values: np.ndarray, logged: np.ndarray) -> np.ndarray:
@@ -251,13 +272,62 @@ def mark_logged_nan(values: np.ndarray, logged: np.ndarray) -> np.ndarray:
     return out
 
 
-def _numeric(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def unique_names(names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Column names made unique (`loss`, `loss.1`), with a warning for each name that
+    repeats: two columns of one name are a logger bug or a hand edit, and which one holds
+    the curve cannot be known.  Readers whose format allows duplicates call this too, so
+    that they never work on a frame with two columns of one label."""
+    taken = set(names)
+    last: dict[str, int] = {}  # name -> the number of its latest copy
+    renamed: dict[str, list[str]] = {}
+    unique: list[str] = []
+    for name in names:
+        if name in last:
+            number = last[name] + 1
+            while f"{name}.{number}" in taken:
+                number += 1
+            last[name] = number
+            new = f"{name}.{number}"
+            taken.add(new)
+            renamed.setdefault(name, []).append(new)
+            unique.append(new)
+        else:
+            last[name] = 0
+            unique.append(name)
+    warnings = []
+    for name, copies in renamed.items():
+        if len(copies) == 1:
+            warnings.append(f"duplicate column name {name!r}: the later one is read as "
+                            f"{copies[0]!r}")
+        else:
+            shown = [repr(c) for c in copies]
+            shown = shown if len(shown) <= 3 else [*shown[:2], "...", shown[-1]]
+            warnings.append(f"column name {name!r} appears {len(copies) + 1} times: the later "
+                            f"ones are read as {', '.join(shown)}")
+    return unique, warnings
+
+
+def _unique_columns(frame: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
+    """The frame with unique string labels (a copy of the labels only when they change)."""
+    unique, renamed = unique_names([str(c) for c in frame.columns])
+    warnings.extend(renamed)
+    if unique == list(frame.columns):
+        return frame
+    out = frame.copy(deep=False)
+    out.columns = unique
+    return out
+
+
+def _numeric(frame: pd.DataFrame, source: str,
+             warnings: list[str]) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Every column as float64; text that is not a number becomes NaN, text columns go.
 
     Also returns, per column, where the log wrote a non-finite number: an infinity, or
-    text spelling NaN or infinity (`LOGGED_NAN`, a CSV's `nan` cell).  Columns that are
-    already numeric are left untouched (no copy): a million-row log must not be rebuilt
-    column by column.
+    text spelling NaN or infinity (`LOGGED_NAN`, a CSV's `nan` cell).  Other text in a
+    column that holds numbers is dropped with a warning naming the column; a column with
+    no number at all (a note, a time stamp) goes silently.  Columns that are already
+    numeric are left untouched (no copy): a million-row log must not be rebuilt column by
+    column.
     """
     converted: dict[str, pd.Series] = {}
     drop: list[str] = []
@@ -272,13 +342,20 @@ def _numeric(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, dict[str, 
         text = values
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             values = pd.to_numeric(values, errors="coerce")
-        if values.notna().any():
-            converted[column] = values.astype("float64")
-        else:
-            drop.append(column)
-        mask = _written_nonfinite(text, values.to_numpy(dtype=float))
+        numbers = values.to_numpy(dtype=float)
+        mask = _written_nonfinite(text, numbers)
         if mask is not None:
             written[str(column)] = mask
+        if values.notna().any():
+            converted[column] = values.astype("float64")
+            bad = _not_numbers(text, numbers, mask)
+            if len(bad):
+                what = ("1 cell that is not a number was" if len(bad) == 1
+                        else f"{len(bad)} cells that are not numbers were")
+                warnings.append(f"column {column!r}: {what} dropped "
+                                f"(e.g. {_excerpt(text.iloc[bad[0]])})")
+        else:
+            drop.append(column)
     if converted:
         frame = frame.assign(**converted)
     if drop:
@@ -289,6 +366,19 @@ def _numeric(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, dict[str, 
     if frame.shape[1] == 0:
         raise CurvedocError("no column holds numbers", source)
     return frame, written
+
+
+def _not_numbers(text: pd.Series, numbers: np.ndarray,
+                 written: np.ndarray | None) -> np.ndarray:
+    """Positions of cells whose text is not a number: neither missing, blank, nor a
+    spelling of NaN or infinity the log wrote."""
+    candidates = np.flatnonzero(np.isnan(numbers) & text.notna().to_numpy())
+    if written is not None:
+        candidates = candidates[~written[candidates]]
+    if len(candidates) == 0:
+        return candidates
+    blank = text.iloc[candidates].astype(str).str.strip() == ""
+    return candidates[~blank.to_numpy()]
 
 
 def _written_nonfinite(text: pd.Series, numbers: np.ndarray) -> np.ndarray | None:
@@ -305,6 +395,12 @@ def _written_nonfinite(text: pd.Series, numbers: np.ndarray) -> np.ndarray | Non
     mask = np.zeros(len(numbers), dtype=bool)
     mask[hits] = True
     return mask
+
+
+def _excerpt(value: object) -> str:
+    """A cell quoted for a message: short, control characters escaped by `repr`."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _choose_x(raw: RawRun, frame: pd.DataFrame,

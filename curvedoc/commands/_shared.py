@@ -18,6 +18,7 @@ from curvedoc.errors import CurvedocError
 from curvedoc.findings import Severity
 from curvedoc.loader import load
 from curvedoc.render.safe import printable
+from curvedoc.source import parse_size
 from curvedoc.table import ColumnOverrides
 
 __all__ = ["check_fail_on", "diagnose_paths", "exit_code", "finish", "loading_bar",
@@ -41,10 +42,13 @@ def settings(config_file: str | None, ignore: Sequence[str], same_data: bool = F
 def diagnose_paths(paths: Sequence[str], config: Config, *, log_format: str | None,
                    overrides: ColumnOverrides | None = None,
                    progress: Callable[[int, int, str], None] | None = None,
+                   max_size: str | None = None,
                    verify_checksums: bool = False) -> Report:
-    """Load every log and run the detectors, honouring ignores, options and columns."""
+    """Load every log and run the detectors, honouring ignores, options and columns;
+    `max_size` (`--max-size`) overrides the limit on what is read whole into memory."""
     loaded = load(paths, format=log_format, overrides=overrides,
                   overrides_for=config.overrides_for, progress=progress,
+                  max_bytes="default" if max_size is None else parse_size(max_size),
                   verify_checksums=verify_checksums)
     options = config.detector_options
     runs = [diagnose_run(table, ignore=config.ignored_for(table.source), options=options)

@@ -46,7 +46,7 @@ class Display:
 def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: str | None,
         roles: Mapping[str, str], fail_on: str, output: str | None = None,
         config_file: str | None = None, ignore: Sequence[str] = (),
-        display: Display = Display(), same_data: bool = False,
+        display: Display = Display(), max_size: str | None = None, same_data: bool = False,
         verify_checksums: bool = False) -> int:
     check_format(output_format)
     check_fail_on(fail_on)
@@ -55,7 +55,8 @@ def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: 
     with loading_bar(display.color) as progress:
         report = diagnose_paths(paths, config, log_format=log_format,
                                 overrides=ColumnOverrides(x=x, roles=dict(roles)),
-                                progress=progress, verify_checksums=verify_checksums)
+                                progress=progress, max_size=max_size,
+                                verify_checksums=verify_checksums)
     if output_format != "text":
         return finish(report, render(report, output_format), output, fail_on)
     print_problems(report, errors=True)

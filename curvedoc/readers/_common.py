@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import PurePath
+from typing import Any
 
 import pandas as pd
 
 from curvedoc.errors import CurvedocError
 from curvedoc.readers import Confidence, Reader
-from curvedoc.source import Source
-from curvedoc.table import RawRun
+from curvedoc.source import HEAD_BYTES, Source
+from curvedoc.table import MAX_COLUMNS, RawRun, unique_names
 
-__all__ = ["LOG_SUFFIXES", "axis_columns", "delimited_reader", "header_cells", "read_delimited",
-           "tensorboard_export", "tensorboard_export_group",
-           "suffix"]
+__all__ = ["LOG_SUFFIXES", "TB_EXPORT_COLUMNS", "axis_columns", "delimited_reader",
+           "header_cells", "read_delimited", "suffix", "tensorboard_export",
+           "tensorboard_export_group"]
 
 LOG_SUFFIXES = {".csv", ".tsv", ".log", ".txt", ".json", ".jsonl", ".ndjson"}
 
@@ -52,29 +55,128 @@ _MISSING = ["", "#N/A", "#N/A N/A", "#NA", "<NA>", "N/A", "NA", "NULL", "None", 
 
 
 def read_delimited(source: Source) -> pd.DataFrame:
-    """A CSV/TSV/semicolon file as a frame with stripped header names.
+    """A CSV/TSV/semicolon file as a frame, header names stripped but otherwise as written.
 
-    pandas' C parser reads straight from the file when it is UTF-8, which keeps a
-    million-row step log to a fraction of a second.  Empty cells are NaN (not logged);
-    a `nan` cell stays text, a value the log wrote.
+    Empty cells are NaN (not logged); a `nan` cell stays text, a value the log wrote
+    (see `curvedoc.table.LOGGED_NAN`).  Duplicate names are renamed with a warning.
+    Rows with more fields than the header, and a last line cut short, are reported in
+    `source.warnings`.  pandas' C parser reads straight from the file when it is UTF-8,
+    which keeps a million-row step log to a fraction of a second.
     """
-    first = source.head_text.lstrip("\ufeff").split("\n", 1)[0]
-    sep = _delimiter(first)
-    options = dict(sep=sep, engine="c", keep_default_na=False, na_values=_MISSING)
-    try:
-        if source.path is not None and source.encoding == "utf-8":
-            frame = pd.read_csv(source.path, **options)
-        else:
-            frame = pd.read_csv(io.StringIO(source.read_text().lstrip("\ufeff")), **options)
-    except pd.errors.EmptyDataError as exc:
-        raise CurvedocError("the file is empty", source.name) from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise CurvedocError(f"not a readable CSV file ({detail})", source.name) from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    # Ultralytics' older header ends with a comma: pandas names that column "Unnamed: N".
+    names, sep, body = _header(source)
+    options: dict[str, Any] = dict(
+        sep=sep, engine="c", header=0, index_col=False, on_bad_lines="warn",
+        keep_default_na=False, na_values=_MISSING)
+    if sep == ";" and _DECIMAL_COMMA.search(body):
+        options["decimal"] = ","
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        frame = _parse(source, options)
+    _report_bad_lines([str(w.message) for w in caught], source)
+    if len(names) != len(frame.columns):  # a header with quoted line breaks: trust pandas
+        names = [str(c).strip() for c in frame.columns]
+    frame.columns, renamed = unique_names(
+        [name or f"Unnamed: {i}" for i, name in enumerate(names)])
+    source.warnings.extend(renamed)
+    if len(frame) == 0:
+        raise CurvedocError("the file has a header but no data rows", source.name)
+    _check_last_line(source, sep, len(frame.columns))
+    # Ultralytics' older header ends with a comma: an unnamed column that is always empty.
     empty = [c for c in frame.columns if c.startswith("Unnamed:") and frame[c].isna().all()]
     return frame.drop(columns=empty)
+
+
+_DECIMAL_COMMA = re.compile(r"(?:^|;)\s*-?\d+,\d+\s*(?:;|$)", re.MULTILINE)
+
+
+def _header(source: Source) -> tuple[list[str], str, str]:
+    """(stripped header names, delimiter, the text after the header in the head).
+
+    The header line is read in chunks and refused past :data:`MAX_COLUMNS` fields, so a
+    file of a million columns fails in a moment instead of a five-minute parse.
+    """
+    text = source.head_text.lstrip("\ufeff")
+    body = text.lstrip("\r\n\t ")
+    line, newline, rest = body.partition("\n")
+    if not body.strip():
+        raise CurvedocError("the file is empty", source.name)
+    sep = _delimiter(line)
+    if not newline and len(source.head) == HEAD_BYTES:
+        line = _long_first_line(source, sep)
+    if line.count(sep) >= MAX_COLUMNS:
+        raise CurvedocError(f"the header has more than the {MAX_COLUMNS} columns curvedoc "
+                            "reads (see docs/limits.md)", source.name)
+    try:
+        cells = next(csv.reader([line.rstrip("\r")], delimiter=sep, skipinitialspace=True))
+    except (csv.Error, StopIteration):
+        cells = []
+    return [cell.strip() for cell in cells], sep, rest
+
+
+def _long_first_line(source: Source, sep: str) -> str:
+    """A first line longer than the head, read until its end or past the column limit."""
+    decoder = codecs.getincrementaldecoder(source.encoding)(errors="replace")
+    parts: list[str] = []
+    fields = 0
+    with source.stream() as fh:
+        while fields < MAX_COLUMNS and (chunk := fh.read(HEAD_BYTES)):
+            line, newline, _ = decoder.decode(chunk).partition("\n")
+            parts.append(line)
+            fields += line.count(sep)
+            if newline:
+                break
+    return "".join(parts).lstrip("\ufeff \t\r\n")
+
+
+def _parse(source: Source, options: dict[str, Any]) -> pd.DataFrame:
+    try:
+        if source.data is None and source.path is not None and source.encoding == "utf-8":
+            try:
+                return pd.read_csv(source.path, **options)
+            except UnicodeDecodeError:
+                pass  # not UTF-8 after the head: read_text falls back to Latin-1 and says so
+        return pd.read_csv(io.StringIO(source.read_text().lstrip("\ufeff")), **options)
+    except pd.errors.EmptyDataError as exc:
+        raise CurvedocError("the file is empty", source.name) from exc
+    except (pd.errors.ParserError, ValueError, OverflowError) as exc:
+        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise CurvedocError(f"not a readable CSV file ({detail})", source.name) from exc
+
+
+_SKIPPED = re.compile(r"Skipping line (\d+)")
+
+
+def _report_bad_lines(messages: list[str], source: Source) -> None:
+    """pandas' warnings about rows wider than the header, as one warning each kind."""
+    skipped = [int(n) for message in messages for n in _SKIPPED.findall(message)]
+    if skipped:
+        shown = ", ".join(map(str, skipped[:5])) + (", ..." if len(skipped) > 5 else "")
+        source.warnings.append(f"{len(skipped)} {'line has' if len(skipped) == 1 else 'lines have'}"
+                               f" more fields than the header and "
+                               f"{'was' if len(skipped) == 1 else 'were'} skipped (line {shown})")
+    if any("does not match length of data" in message for message in messages):
+        source.warnings.append("rows with more fields than the header were cut to the "
+                               "header's width")
+
+
+def _check_last_line(source: Source, sep: str, width: int) -> None:
+    """Warn when the last line has fewer fields than the header and no line end: the
+    file was probably cut off, or is still being written, and its last values may be
+    partial."""
+    with source.stream() as fh:
+        end = fh.seek(0, io.SEEK_END)
+        fh.seek(max(0, end - 4096) & ~1)  # even, so UTF-16 stays aligned
+        tail = fh.read().decode(source.encoding, errors="replace")
+    if not tail or tail.endswith("\n"):
+        return
+    last = tail.rsplit("\n", 1)[-1].rstrip("\r")
+    try:
+        fields = len(next(csv.reader([last], delimiter=sep)))
+    except (csv.Error, StopIteration):
+        return
+    if fields < width:
+        source.warnings.append(f"the last line has {fields} of {width} fields and no line end: "
+                               "the file looks cut off, so its last values may be partial")
 
 
 def axis_columns(columns: Iterable[str]) -> tuple[str | None, str | None]:
@@ -103,6 +205,7 @@ def delimited_reader(name: str, description: str,
     return Reader(name=name, description=description, sniff=sniff, read=read)
 
 
+TB_EXPORT_COLUMNS = ["Wall time", "Step", "Value"]
 _TB_EXPORT_NAME = re.compile(r"run[-_](?P<run>.*?)[-_]tag[-_](?P<tag>.+)$")
 
 
@@ -120,6 +223,11 @@ def _tensorboard_export_name(stem: str) -> tuple[str | None, str]:
 def tensorboard_export(source: Source, frame: pd.DataFrame, fmt: str) -> RawRun:
     """A TensorBoard UI download (one tag) as a run: the tag comes from the file name
     (`run-<run>-tag-<tag>.csv`), wall time is dropped, the step is the x axis."""
+    missing = [c for c in TB_EXPORT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise CurvedocError(f"not a TensorBoard export: expected the columns "
+                            f"{', '.join(TB_EXPORT_COLUMNS)}; missing "
+                            f"{', '.join(map(repr, missing))}", source.name)
     run, tag = _tensorboard_export_name(PurePath(source.filename).stem)
     frame = frame.rename(columns={"Step": "step", "Value": tag}).drop(columns=["Wall time"])
     return RawRun(frame=frame, source=source.name, format=fmt, step="step", name=run)

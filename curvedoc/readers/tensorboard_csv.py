@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from curvedoc.readers import Reader
 from curvedoc.readers._common import (
+    TB_EXPORT_COLUMNS,
     header_cells,
     read_delimited,
     tensorboard_export,
@@ -14,7 +15,7 @@ from curvedoc.table import RawRun
 
 
 def _sniff(source: Source) -> float:
-    return 0.95 if header_cells(source) == ["Wall time", "Step", "Value"] else 0.0
+    return 0.95 if header_cells(source) == TB_EXPORT_COLUMNS else 0.0
 
 
 def _read(source: Source) -> list[RawRun]:
