@@ -208,7 +208,7 @@ def _not_a_log(source: Source) -> str:
     if not source.head.strip():
         return "the file is empty"
     return ("not a training log curvedoc can read (no known format matched; "
-            "see `curvedoc formats`, or force one with --format)")
+            "see `curvedoc formats`, or force one with --log-format)")
 
 
 def _expand(paths: Iterable[str], result: Loaded, limit: int | None,

@@ -183,8 +183,8 @@ def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTa
         x = pd.Series(frame.index.to_numpy(dtype=float), index=frame.index)
     else:
         x = frame[x_col]
-        if np.isinf(x.to_numpy()).any():  # an infinite epoch or step is no position
-            x = x.mask(np.isinf(x.to_numpy()))
+        if not np.isfinite(x.to_numpy(dtype=float, na_value=np.nan)[x.notna().to_numpy()]).all():
+            x = x.where(np.isfinite(x))  # an infinite epoch or step places nothing
         if x_name == "epoch" and raw.step and raw.step in frame and raw.step != x_col:
             # Lightning's LearningRateMonitor rows carry a step but no epoch.
             x = x.bfill().ffill() if x.isna().any() else x
@@ -192,8 +192,7 @@ def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTa
             raise CurvedocError(f"the x column {x_col!r} holds no numbers", raw.source)
         dropped = int(x.isna().sum())
         if dropped:
-            notes.append(f"{dropped} rows without a value in {x_col!r} were dropped")
-        if dropped:
+            notes.append(f"{dropped} rows without a finite value in {x_col!r} were dropped")
             keep = x.notna().to_numpy()
             frame, x = frame[keep], x[keep]
             written = {c: mask[keep] for c, mask in written.items()}

@@ -46,10 +46,13 @@ def test_brats_reduce_on_plateau_drops_with_float32_noise(real_logs: Path) -> No
     assert "overfitting" not in found
 
 
-def test_voice_id_loss_up_accuracy_up_from_epoch_0(real_logs: Path) -> None:
+def test_voice_id_overfits_from_epoch_0_while_accuracy_rises(real_logs: Path) -> None:
+    """Val loss is lowest at epoch 0 and rises while train loss falls: overfitting by the
+    definition (losses only), and, since val accuracy rises too, divergence as well."""
     found = findings(real_logs, "keras-csvlogger/voice-id__speaker250_training.log")
     assert starts(found, "loss-acc-divergence") == [0]
-    assert "overfitting" not in found
+    (over,) = found["overfitting"]
+    assert over.start == 0 and over.details["score_improved"] is True
 
 
 def test_car_cnn_flat_noisy_plateau_is_not_overfitting(real_logs: Path) -> None:
@@ -66,7 +69,7 @@ def test_irfanet_first_appended_run_overfits_from_epoch_3(real_logs: Path) -> No
 def test_asl_train_above_val_every_epoch(real_logs: Path) -> None:
     found = findings(real_logs, "lightning-csv/asl-project__metrics.csv")
     (above,) = found["train-above-val"]
-    assert above.start == 0 and above.end is None
+    assert above.start <= 2 and above.end is None  # epochs 0-1: the lag could explain it
     assert above.details["persists_after_shift"] is True
 
 
@@ -98,7 +101,8 @@ def test_whisper_loss_up_while_wer_improves(real_logs: Path) -> None:
     found = findings(real_logs, "hf-trainer-state/whisper-small-hi__trainer_state.json")
     (divergence,) = found["loss-acc-divergence"]
     assert divergence.details["score_metric"] == "eval_wer"
-    assert "overfitting" not in found
+    (over,) = found["overfitting"]
+    assert over.details["score_improved"] is True and "still improved" in over.message
 
 
 # ------------------------------------------------------------------ the six later codes

@@ -26,6 +26,10 @@ def test_seed_run_reads_like_the_seed_question(seed: int, with_lr: bool) -> None
 
     (over,) = found["overfitting"]
     assert 55 <= over.start <= 70 and over.end is None
+    # accuracy recovers after the drop at 120: overfitting by the losses, and the finding
+    # says accuracy still improved instead of advising to stop at the loss minimum
+    assert over.details["score_improved"] is True and over.details["score_best_x"] > 120
+    assert "loss-acc-divergence" in over.message
 
     drops = {f.start: f for f in found["lr-drop"]}
     assert {60, 120} <= set(drops) <= {60, 120, 160}
@@ -39,11 +43,14 @@ def test_seed_run_reads_like_the_seed_question(seed: int, with_lr: bool) -> None
         assert after_120["lr_after"] == pytest.approx(0.004)
 
     (divergence,) = found["loss-acc-divergence"]
-    assert 120 <= divergence.start <= 130 and divergence.end is None
+    # accuracy gains 0.01 over epochs 120-160 and 0.003 (noise 0.002) over 160-200
+    assert 120 <= divergence.start <= 130
+    assert divergence.end is None or divergence.end >= 155
     assert divergence.details["score_change"] > 0
 
     (above,) = found["train-above-val"]
-    assert above.start <= 2 and 50 <= above.end <= 60
+    # the first epochs, where the loss falls fastest, are left to the averaging lag
+    assert above.start <= 5 and 50 <= above.end <= 60
     assert above.details["persists_after_shift"] is True
 
 

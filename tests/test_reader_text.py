@@ -6,17 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from logs import write
 
 from curvedoc import readers
 from curvedoc.loader import load
 from curvedoc.roles import guess_role, snake_case
 from curvedoc.source import Source
-
-
-def write(tmp_path: Path, name: str, text: str) -> str:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8", newline="")
-    return str(path)
 
 
 def tables(path: str):

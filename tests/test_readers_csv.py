@@ -5,22 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from logs import only, write
 
 from curvedoc.loader import load
-
-
-def write(tmp_path: Path, name: str, text: str) -> str:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8", newline="")
-    return str(path)
-
-
-def only(paths: list[str], **kw):
-    loaded = load(paths, **kw)
-    assert not loaded.errors, loaded.errors
-    assert len(loaded.tables) == 1
-    return loaded.tables[0]
-
 
 # ---------------------------------------------------------------- hand-written quirks
 

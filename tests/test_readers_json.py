@@ -8,24 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from logs import only, write
 
 from curvedoc.errors import CurvedocError
 from curvedoc.loader import load
 from curvedoc.readers import _json
 from curvedoc.source import Source
-
-
-def write(tmp_path: Path, name: str, text: str) -> str:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8", newline="")
-    return str(path)
-
-
-def only(paths: list[str], **kw):
-    loaded = load(paths, **kw)
-    assert not loaded.errors, loaded.errors
-    assert len(loaded.tables) == 1
-    return loaded.tables[0]
 
 
 def lines(*records: dict) -> str:

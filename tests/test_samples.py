@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from curvedoc import readers
+from curvedoc.findings import Finding
 from curvedoc.loader import load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,3 +78,35 @@ def test_benchmark_runs_load_as_keras_csv() -> None:
         assert {table.column(r) for r in ("train_loss", "val_loss", "train_acc", "val_acc",
                                           "lr")} == {"loss", "val_loss", "accuracy",
                                                      "val_accuracy", "lr"}
+
+
+def _findings(name: str) -> dict[str, list[Finding]]:
+    from curvedoc.engine import diagnose_table
+
+    found: dict[str, list[Finding]] = {}
+    for finding in diagnose_table(load([str(SAMPLES / name)]).tables[0]):
+        found.setdefault(finding.code, []).append(finding)
+    return found
+
+
+def test_resnet_like_sample_reads_like_the_seed_question() -> None:
+    """Train above val early, a drop at 30 that helps briefly, then val loss rising from
+    about epoch 32 while val accuracy still rises: overfitting and divergence both."""
+    found = _findings("keras_resnet_like.csv")
+    (over,) = found["overfitting"]
+    assert 28 <= over.start <= 36 and over.details["score_improved"] is True
+    assert [f.start for f in found["loss-acc-divergence"]] == [over.start]
+    assert [f.start for f in found["lr-drop"]] == [30, 60, 80]
+    (above,) = found["train-above-val"]
+    assert above.start <= 2 and above.end is not None and above.end < 32
+
+
+def test_keras_history_sample_overfits_from_its_minimum() -> None:
+    """Val loss 0.387 at epoch 13 (numbered from 1) drifts up to about 0.5 over 27
+    epochs, jittering by about 0.03 per epoch, while train loss falls to 0.08 and val
+    accuracy falls: a long steady rise smaller than three single-epoch jitters."""
+    found = _findings("keras_history.json")
+    (over,) = found["overfitting"]
+    assert over.start == 13 and over.end is None
+    assert over.details["score_improved"] is False and "loss-acc-divergence" not in found
+

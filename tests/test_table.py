@@ -207,3 +207,10 @@ def test_coco_map_over_iou_range_is_the_primary_score() -> None:
     (d2,) = build(raw({"iteration": [99, 199], "bbox/AP": [20.0, 40.0], "bbox/AP50": [40.0, 60.0],
                        "bbox/AP75": [15.0, 35.0]}, step="iteration"))
     assert d2.column("val_metric") == "bbox/AP"
+
+
+def test_rows_with_an_infinite_x_are_dropped() -> None:
+    """Found by the fuzzer: `epoch` = inf must not become a point on the curve."""
+    (table,) = build(raw({"epoch": [0.0, 1.0, np.inf], "loss": [1.0, 0.5, 0.4]}, epoch="epoch"))
+    assert list(table.x) == [0.0, 1.0]
+    assert any("finite" in note for note in table.notes)

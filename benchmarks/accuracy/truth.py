@@ -7,7 +7,11 @@ mean curve and its standard error over those seeds (never from the logged run al
 
 * `overfitting`: the epoch of the minimum of the mean validation loss, when the mean
   validation loss later rises above that minimum by more than `RISE_SE` standard errors
-  and by more than `RISE_REL` of the minimum, for at least 3 consecutive epochs.
+  and by more than `RISE_REL` of the minimum, for at least 3 consecutive epochs, while
+  training loss keeps falling: at the end of those epochs the mean training loss is
+  below its value at the minimum by more than `RISE_SE` standard errors and `RISE_REL`
+  (the issue's definition: "validation loss reaches its minimum, after which it rises
+  persistently while training loss keeps falling").
 * `lr-drop`: every scheduled drop (the epochs of the step schedule, in the log's
   0-based numbering: the first epoch run at the lower rate).  Its `response` compares
   the mean validation loss of the 3 epochs before the drop with that of the 3 epochs
@@ -15,7 +19,10 @@ mean curve and its standard error over those seeds (never from the logged run al
   standard errors and `RISE_REL` of its value, else `none`.
 * `loss-acc-divergence`: spans where, over a window of `w` epochs, both the mean
   validation loss and the mean validation accuracy rose by more than `RISE_SE`
-  standard errors (the loss also by `RISE_REL`); overlapping windows are merged.
+  standard errors (the loss also by `RISE_REL`), without first falling below their
+  value at the window's start by as much (a window that straddles the loss minimum
+  holds a fall with the accuracy rising and then a rise with the accuracy falling,
+  never both rising together); overlapping windows are merged.
 * `train-above-val`: spans where the mean training loss exceeds the mean validation loss
   by more than `RISE_SE` standard errors, one-epoch gaps bridged, lasting at least `w`
   epochs.  The training loss of an epoch is averaged over its batches, so it describes
@@ -69,12 +76,15 @@ def _spans(mask: np.ndarray, gap: int = 0) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans]
 
 
-def overfitting(val_loss: np.ndarray) -> list[dict[str, Any]]:
+def overfitting(val_loss: np.ndarray, train_loss: np.ndarray) -> list[dict[str, Any]]:
     mean, se = _mean_se(val_loss)
+    train, train_se = _mean_se(train_loss)
     best = int(np.argmin(mean))
     risen = _beyond(mean - mean[best], se, se[best], mean[best])
     risen[:best + 1] = False
-    if not any(b - a >= 2 for a, b in _spans(risen)):
+    # "while training loss keeps falling": by the end of the risen span, clearly lower
+    fell = _beyond(train[best] - train, train_se[best], train_se, train[best])
+    if not any(b - a >= 2 and fell[b] for a, b in _spans(risen)):
         return []
     return [{"code": "overfitting", "start": best, "end": None,
              "details": {"min_val_loss": round(float(mean[best]), 4),
@@ -111,8 +121,13 @@ def divergence(val_loss: np.ndarray, val_acc: np.ndarray) -> list[dict[str, Any]
     marked = np.zeros(len(loss), dtype=bool)
     for t in range(w, len(loss)):
         s = t - w
+        # both rise from the window's start: a loss that first falls clearly (and an
+        # accuracy that first drops clearly) is not rising "while" the other rises
+        lo, worst = s + int(np.argmin(loss[s:t + 1])), s + int(np.argmin(acc[s:t + 1]))
         if (_beyond(loss[t] - loss[s], loss_se[t], loss_se[s], loss[s])
-                and _beyond(acc[t] - acc[s], acc_se[t], acc_se[s], 0.0)):
+                and _beyond(acc[t] - acc[s], acc_se[t], acc_se[s], 0.0)
+                and not _beyond(loss[s] - loss[lo], loss_se[s], loss_se[lo], loss[s])
+                and not _beyond(acc[s] - acc[worst], acc_se[s], acc_se[worst], 0.0)):
             marked[s:t + 1] = True
     return [{"code": "loss-acc-divergence", "start": a, "end": b,
              "details": {"val_loss_start": round(float(loss[a]), 4),
@@ -140,7 +155,7 @@ def expected_findings(curves: dict[str, np.ndarray],
 
     `curves` maps `loss`, `val_loss`, `val_accuracy` to (seeds, epochs) arrays.
     """
-    found = (overfitting(curves["val_loss"]) + lr_drops(curves["val_loss"], milestones)
+    found = (overfitting(curves["val_loss"], curves["loss"]) + lr_drops(curves["val_loss"], milestones)
              + divergence(curves["val_loss"], curves["val_accuracy"])
              + train_above_val(curves["loss"], curves["val_loss"]))
     return sorted(found, key=lambda f: (f["start"], f["code"]))

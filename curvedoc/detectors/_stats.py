@@ -11,6 +11,9 @@ taken against the curve's own noise:
   turning point is not shifted later as with an exponential moving average;
 * :func:`trend` combines Mann-Kendall (is the rise persistent?) with the Theil-Sen
   slope (how much did it rise?), both insensitive to outliers;
+* :func:`level_error` is the noise of a difference between two smoothed levels, and
+  :func:`change_error` that of the change a straight line fitted over a span implies:
+  the yardsticks for "did the curve move beyond noise";
 * :func:`swings` splits a smoothed curve into rises and falls larger than a threshold,
   and :func:`onset` finds where a rising curve started to rise;
 * :func:`quality` picks the validation score (accuracy, mAP, WER) and
@@ -38,9 +41,10 @@ if TYPE_CHECKING:
     from curvedoc.table import CurveTable
 
 __all__ = [
-    "Curve", "Score", "Trend", "aligned", "curve", "default_window", "downsample",
-    "improvement", "median3", "noise", "noise_after", "onset", "quality", "rolling_mad",
-    "rolling_median", "runs", "schedule_drops", "shifted_train", "smooth", "swings", "trend",
+    "Curve", "Score", "Trend", "aligned", "change_error", "curve", "default_window",
+    "downsample", "improvement", "level_error", "median3", "noise", "noise_after",
+    "onset", "quality", "rolling_mad", "rolling_median", "runs", "schedule_drops",
+    "shifted_train", "smooth", "swings", "trend",
 ]
 
 #: Longer series are reduced to about this many points before any statistics.
@@ -230,6 +234,34 @@ def smooth(x: np.ndarray, y: np.ndarray, window: int | None = None) -> np.ndarra
     return my + slope * (x - mx)
 
 
+def level_error(sigma: float, n: int, window: int | None = None) -> float:
+    """Standard error of the difference between two values of :func:`smooth` for a curve
+    of `n` points whose point-to-point noise is `sigma`.
+
+    A smoothed value is a local fit through `window` points, so its error is about
+    sigma/sqrt(window) (simulated on white noise: 0.57, 0.49, 0.42 and 0.37 sigma for
+    windows 3, 5, 7 and 9 away from the ends), and a difference of two is sqrt(2) times
+    that.  Comparing a smoothed rise with the raw point noise instead asks a long, clear
+    rise on a jittery curve to be several times larger than it needs to be.
+    """
+    return sigma * math.sqrt(2.0 / min(window or default_window(n), max(n, 1)))
+
+
+def change_error(x: np.ndarray, sigma: float) -> float:
+    """Standard error of the change over the span of `x` that a straight line fitted to
+    points with independent noise `sigma` implies (slope error sigma/sqrt(Sxx), times the
+    span): 1.34 sigma over 4 points, 0.99 sigma over 10, 0.64 sigma over 27.
+
+    A long steady rise is strong evidence even when it is small next to the jitter of
+    single points, while a short one has to be large: the same yardstick that separates
+    a slow wobble (a few points up, then down again) from a rise that keeps going.
+    """
+    if len(x) < 3:
+        return math.inf
+    sxx = float(np.sum((x - x.mean()) ** 2))
+    return sigma * float(x[-1] - x[0]) / math.sqrt(sxx) if sxx > 0 else math.inf
+
+
 def median3(y: np.ndarray) -> np.ndarray:
     """3-point running median (the end points as they are): a single-point spike or dip
     cannot move it."""
@@ -414,3 +446,22 @@ def swings(s: np.ndarray, threshold: float) -> list[tuple[int, int, int]]:
             pivot, direction, extreme = extreme, -direction, i
     found.append((pivot, extreme, direction))
     return found
+
+
+def gap_summary(axis: str, x: np.ndarray, gap: np.ndarray, level: np.ndarray,
+                a: int, b: int) -> dict[str, float | int | str | None]:
+    """The evidence numbers of a gap between two loss curves over points `a..b`: its
+    mean (absolute, and relative to `level`, the curve it is measured against) and its
+    largest value with where it was.  Shared by the detectors that report such gaps."""
+    part = slice(a, b + 1)
+    top = a + int(np.argmax(gap[part]))
+    mean_gap = float(np.mean(gap[part]))
+    mean_level = float(np.mean(np.abs(level[part])))
+    return {
+        "axis": axis,
+        "points": b - a + 1,
+        "mean_gap": mean_gap,
+        "mean_gap_rel": mean_gap / mean_level if mean_level else None,
+        "max_gap": float(gap[top]),
+        "max_gap_x": float(x[top]),
+    }

@@ -2,8 +2,9 @@
 validation score) also improves.
 
 The smoothed validation loss is split into rises and falls larger than its noise; each
-rise is checked against the score over the same span.  Both must move persistently
-(Mann-Kendall) and by more than their noise: a loss that rises while accuracy merely
+rise that is persistent (Mann-Kendall) is searched for the part of it over which the
+score improved, and that part is reported when the score improved beyond noise and by
+a trend test while the loss rose beyond noise: a loss that rises while accuracy merely
 stays flat is ordinary overfitting, not this.
 """
 
@@ -22,6 +23,7 @@ from curvedoc.detectors._stats import (
     curve,
     default_window,
     improvement,
+    level_error,
     noise_after,
     quality,
     smooth,
@@ -44,6 +46,14 @@ score stands in: a higher-is-better one (mAP, F1) rising, or a lower-is-better o
 (word error rate, MAE) falling while the loss rises; the finding names it in
 `score_metric`.  A rising loss with a merely flat accuracy is not this finding (that
 is ordinary overfitting).
+
+The loss often rises for much longer than the score improves: accuracy saturates while
+the wrong answers keep growing more confident, or it falls first and recovers after a
+learning-rate drop.  The span is therefore the part of the loss rise over which the
+score improved, from its lowest level to where it came within noise of its best (on to
+its best while it still improves by a trend test); it is open-ended when the score was
+still improving when the log stopped.  The same rise is usually also `overfitting`,
+whose finding then says that accuracy still improved.
 
 ## Why it happens
 Accuracy and loss measure different things.  Accuracy counts how many predictions are
@@ -69,11 +79,11 @@ decoded metric such as word error rate.
   mislabelled or ambiguous examples.
 
 ## Example
-`loss-acc-divergence` from epoch 0 on: "val_loss rose 29% from epoch 0 on while val_acc
-rose too (smoothed 4.219 -> 5.455; 0.4408 -> 0.6051)".  details: `loss_start` 4.219,
-`loss_end` 5.455, `loss_change` 1.236, `loss_change_rel` 0.29, `score_metric` "val_acc",
-`score_higher_is_better` true, `score_start` 0.4408, `score_end` 0.6051,
-`score_change` 0.164 (all smoothed levels).
+`loss-acc-divergence` over epochs 0-35: "val_loss rose 26% over epochs 0-35 while
+val_acc rose too (smoothed 4.219 -> 5.326; 0.4408 -> 0.6124)".  details: `loss_start`
+4.219, `loss_end` 5.326, `loss_change` 1.107, `loss_change_rel` 0.26, `score_metric`
+"val_acc", `score_higher_is_better` true, `score_start` 0.4408, `score_end` 0.6124,
+`score_change` 0.172 (all smoothed levels).
 """
 
 OPTIONS = {
@@ -98,29 +108,59 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     s = smooth(x, y)
     # split at turns larger than the noise and than the smallest rise that counts
     turn = max(options["noise_k"] * noise_after(y, 0), options["min_rise"] * abs(float(np.min(s))))
-    found_swings = swings(s, turn)
     findings = []
-    for number, (a, b, direction) in enumerate(found_swings):
+    for a, b, direction in swings(s, turn):
         if direction < 0:
             continue
         a, b = _as_logged(y, a, b, default_window(len(y)) // 2)
-        if b - a + 1 < options["min_span"]:
+        # the loss rise is persistent as a whole; the score may improve over part of it
+        if (b - a + 1 < options["min_span"]
+                or trend(x[a:b + 1], y[a:b + 1]).p_up >= options["alpha"]):
             continue
-        if s[b] - s[a] < max(options["noise_k"] * noise_after(y, a),
-                             options["min_rise"] * abs(s[a])):
+        part = _improving(found, x[a], x[b], options)
+        if part is None:
             continue
-        if trend(x[a:b + 1], y[a:b + 1]).p_up >= options["alpha"]:
+        i, j = loss.index_at(part[0]), int(np.searchsorted(x, part[1], side="right")) - 1
+        if j - i + 1 < options["min_span"]:
             continue
-        if np.sum((found.curve.x >= x[a]) & (found.curve.x <= x[b])) < options["min_span"]:
+        if s[j] - s[i] < max(options["noise_k"] * noise_after(y, i),
+                             options["min_rise"] * abs(s[i])):
+            continue  # the loss did not clearly rise while the score improved
+        if np.sum((found.curve.x >= x[i]) & (found.curve.x <= x[j])) < options["min_span"]:
             continue
-        change = improvement(found, x[a], x[b], alpha=options["alpha"],
+        change = improvement(found, x[i], x[j], alpha=options["alpha"],
                              noise_k=options["noise_k"], min_gain=options["min_gain"])
         if change is None:
             continue
-        # the last swing has no confirmed turn: the divergence lasts to the end of the log
-        end = None if number == len(found_swings) - 1 else x[b]
-        findings.append(_finding(table, loss, found, x[a], end, s[a], s[b], change))
+        # still improving, with the loss still rising, when the log ends: an open span
+        end = None if j == len(x) - 1 or part[1] >= found.curve.x[-1] else x[j]
+        findings.append(_finding(table, loss, found, x[i], end, float(s[i]), float(s[j]),
+                                 change))
     return findings
+
+
+def _improving(found: Score, x0: float, x1: float,
+               options: Mapping[str, float]) -> tuple[float, float] | None:
+    """The part of [x0, x1] over which the score improved: from its lowest smoothed level
+    to where it first came within noise of its best, or on to its best when it still
+    improves persistently after that (slowly, but by a Mann-Kendall trend).  A
+    loss often rises for much longer than the score improves (accuracy saturates while
+    the wrong answers keep growing more confident, or falls first and recovers after a
+    learning-rate drop); judged over the whole rise, a short clear improvement would
+    drown in the flat rest."""
+    score = found.curve
+    inside = np.flatnonzero((score.x >= x0) & (score.x <= x1))
+    if len(inside) < 3:
+        return None
+    sx = score.x[inside]
+    level = found.sign * smooth(score.x, score.y)[inside]
+    near = options["noise_k"] * level_error(noise_after(score.y, int(inside[0])), len(score))
+    best = int(np.flatnonzero(level >= level.max() - near)[0])
+    rest = inside[best:]
+    if trend(score.x[rest], found.sign * score.y[rest]).p_up < options["alpha"]:
+        best = int(np.argmax(level))
+    low = int(np.argmin(level[:best + 1]))
+    return float(sx[low]), float(sx[best])
 
 
 def _as_logged(y: np.ndarray, a: int, b: int, reach: int) -> tuple[int, int]:

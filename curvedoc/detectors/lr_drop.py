@@ -296,7 +296,8 @@ def _message(d: dict[str, Any], x: float) -> str:
         return f"{head}; {name} got worse ({moved})"
     text = f"{head}; {name} improved ({moved})"
     if d["turned_up"]:
-        text += f" for {d['improvement_epochs']} {d['axis']}s, then turned back"
+        count = d["improvement_epochs"]
+        text += f" for {count} {d['axis']}{'' if count == 1 else 's'}, then turned back"
     return text
 
 

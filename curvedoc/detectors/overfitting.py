@@ -2,10 +2,12 @@
 keeps falling.
 
 The start of the finding is the checkpoint worth keeping (the validation minimum).  A
-rise counts only when it is (a) larger than the curve's noise and than a relative
-margin (Prechelt's generalisation loss), (b) persistent by a Mann-Kendall test and
-(c) accompanied by a falling training loss.  A rise during which validation accuracy
-clearly keeps improving is left to `loss-acc-divergence`.
+rise counts only when it is (a) larger than the noise of the smoothed curve and than a
+relative margin (Prechelt's generalisation loss), (b) persistent by a Mann-Kendall
+test, and, fitted as a line, larger than its own standard error over its length, and
+(c) accompanied by a falling training loss.  Accuracy does not decide: a rise during
+which validation accuracy still improves is overfitting too, and the finding says so
+(`loss-acc-divergence` explains it).
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from curvedoc.detectors._stats import (
     Curve,
     Score,
     aligned,
+    change_error,
     curve,
+    default_window,
     improvement,
+    level_error,
     noise,
     noise_after,
     onset,
@@ -44,16 +49,26 @@ DOC = """\
 Validation loss reached its lowest value and then rose persistently while training loss
 kept falling: the model has started to learn the training set rather than the task.
 The finding starts at the validation minimum (the checkpoint worth keeping) and ends
-when the rise stops or is reversed (often by a learning-rate drop); an open end means
-the run is still overfitting when the log stops.  Logs without validation loss but with
-validation accuracy are judged on accuracy (a peak followed by a persistent fall), and
-the finding says so in `metric_used`.
+when the rise is reversed (often by a learning-rate drop), all the way (`fell_back`
+"fully") or part of the way (`fell_back` "partly"); an open end means the run is still
+overfitting when the log stops.  Logs without validation loss but with validation
+accuracy are judged on accuracy (a peak followed by a persistent fall), and the
+finding says so in `metric_used`.
 
-Single-epoch comparisons cry wolf on noisy curves, so a rise must be larger than the
-curve's own noise and than `min_rise` of the minimum, last at least `min_epochs`
-points, and pass a Mann-Kendall trend test.  A validation loss that merely flattens and
-wobbles is not overfitting.  A rise during which validation accuracy clearly keeps
-improving is reported as `loss-acc-divergence` instead.
+Single-epoch comparisons cry wolf on noisy curves, so the smoothed rise must be larger
+than the noise of smoothed levels and than `min_rise` of the minimum, last at least
+`min_epochs` points, and, leaving out the minimum itself (it was picked for being
+low), pass a Mann-Kendall trend test and exceed `noise_k` standard errors of the change
+a straight line fitted to it implies.  A long steady rise therefore counts even when it
+is small next to the jitter of single epochs, and a few epochs up (a wobble about to
+turn) only when large.  A validation loss that merely flattens and wobbles is not
+overfitting.
+
+Accuracy does not enter the decision: the definition is about the losses.  When the
+validation score (accuracy, mAP, WER...) still clearly improves while the loss rises,
+the finding says so (`score_improved`, with the score at the loss minimum and its best
+later) and `loss-acc-divergence` reports the same span: the model gets more answers
+right while the wrong ones grow more confident.
 
 ## Why it happens
 Training loss measures how well the model fits the examples it learns from; validation
@@ -69,36 +84,45 @@ regularisation, little augmentation, or many epochs at a small learning rate.
 - Keep the checkpoint from the epoch the finding starts at (the validation minimum);
   with Keras, `ModelCheckpoint(save_best_only=True)` or
   `EarlyStopping(restore_best_weights=True)` do this.
+- But when validation accuracy (or your target metric) still improved after the loss
+  minimum (`score_improved`), stopping there gives that improvement away: keep the
+  checkpoint by the metric you report, early-stop on it, and calibrate that checkpoint
+  (temperature scaling) if you need sensible probabilities.
 - Stop earlier: early stopping on validation loss with the patience this run needed
   to show the rise (given in the advice) stops soon after the minimum.
 - Regularise more: stronger weight decay, more dropout, more data augmentation,
   label smoothing, or a smaller model.
 - Get more (or more varied) training data.
-- If you care about accuracy rather than loss, check whether validation accuracy also
-  fell; pick the checkpoint by the metric you will report.
 
 ## Example
-`overfitting` from epoch 62 on: "val_loss rose 70% after its minimum 0.3277 at epoch 62
-(smoothed 0.336 -> 0.5715) while train loss kept falling".  details: `best_x` 62,
-`best_value` 0.3277 (the logged minimum), `level_at_best` 0.336 and `value_now` 0.5715
-(smoothed), `rise` 0.235, `rise_rel` 0.70, `train_change` -0.12, `detected_x` 66,
-`patience` 4, `ongoing` true, `gap_at_best` 0.08, `gap_at_end` 0.53,
-`gap_widening_from` 58, `metric_used` "val_loss".  An ended finding also has `peak_x`.
+`overfitting` from epoch 62 on: "val_loss rose 71% after its minimum 0.3277 at epoch 62
+(smoothed 0.3337 -> 0.5715) while train loss kept falling; val_accuracy still improved
+(0.893 -> 0.9287 at epoch 168): the wrong answers grew more confident (see
+loss-acc-divergence)".  details: `best_x` 62, `best_value` 0.3277 (the logged minimum),
+`level_at_best` 0.3337, `value_now` 0.5715 and `level_at_end` 0.5715 (smoothed),
+`rise` 0.238, `rise_rel` 0.71, `train_change` -0.21, `detected_x` 74, `patience` 12,
+`ongoing` true, `fell_back` null, `gap_at_best` 0.08, `gap_at_end` 0.54,
+`gap_widening_from` 0, `metric_used` "val_loss", `score_metric` "val_accuracy",
+`score_higher_is_better` true, `score_at_min` 0.893, `score_best` 0.9287,
+`score_best_x` 168, `score_end` 0.9281, `score_improved` true.  An ended finding also
+has `peak_x`; a log without a validation score has no `score_*` keys.
 """
 
 OPTIONS = {
     "min_points": Option(5, "Runs with fewer validation points than this get no finding."),
     "min_rise": Option(0.05, "Smallest rise above the minimum that counts, relative to the "
                              "minimum (0.05 = Prechelt's GL5, 5%)."),
-    "noise_k": Option(3.0, "The smoothed rise must also exceed this many times the curve's "
-                           "noise (robust deviation of its point-to-point jitter from the "
-                           "minimum on)."),
+    "noise_k": Option(3.0, "The smoothed rise must also exceed this many standard errors "
+                           "of a difference of smoothed levels, and the change a line "
+                           "fitted to the rise implies this many of its standard errors "
+                           "(both from the curve's point-to-point jitter from the minimum "
+                           "on)."),
     "alpha": Option(0.05, "Mann-Kendall p-value below which the rise counts as persistent."),
     "min_epochs": Option(3, "The rise must span at least this many logged points after "
                             "the minimum."),
-    "min_gain": Option(0.05, "A rise during which the validation score improves by this "
-                             "fraction of the room it had left (and beyond noise) is left "
-                             "to loss-acc-divergence."),
+    "min_gain": Option(0.05, "The validation score counts as still improving during the "
+                             "rise (`score_improved`) when it gains this fraction of the "
+                             "room it had left, beyond noise and by a trend test."),
 }
 
 
@@ -129,6 +153,22 @@ def _val_curve(table: CurveTable) -> tuple[_Val, Curve | None] | None:
     return _Val(Curve(acc.column, acc.x, unit - acc.y), "val_acc", unit), train
 
 
+@dataclass(frozen=True)
+class _Rise:
+    """Indices of one rise: the logged minimum, the smoothed minimum, where the rise
+    became clear, its top, and the last point before it came back (the log's last when it
+    did not); `fell_back` is "fully" (back to the minimum), "partly" (clearly below its
+    top at the end of the log, as after a learning-rate drop) or None (still rising, or
+    still high, when the log ends)."""
+
+    start: int
+    low: int
+    cross: int
+    top: int
+    last: int
+    fell_back: str | None
+
+
 def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     found = _val_curve(table)
     if found is None or len(found[0].curve) < options["min_points"]:
@@ -139,32 +179,62 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     s = smooth(x, y)
 
     def threshold(i: int) -> float:
-        return max(options["noise_k"] * noise_after(y, i), options["min_rise"] * abs(s[i]))
+        return max(options["noise_k"] * level_error(noise_after(y, i), len(y)),
+                   options["min_rise"] * abs(s[i]))
 
     findings = []
-    for lo, low, cross, ret in _excursions(s, threshold):
-        start = lo + int(np.argmin(y[lo:cross]))
-        last = len(y) - 1 if ret is None else ret - 1
-        peak = start + int(np.argmax(s[start:last + 1]))
-        top = last if ret is None else peak
-        if top - start < options["min_epochs"]:
+    for excursion in _excursions(s, threshold):
+        rise = _rise(x, y, s, excursion, threshold, options)
+        if rise is None:
             continue
-        if ret is None and s[-1] - s[low] <= threshold(low):
-            continue  # risen once, but no longer clearly above the minimum at the end
-        if ret is not None and ret - top > max(2 * options["min_epochs"], (top - start) / 4):
-            continue  # came back about as slowly as it rose: a wander, not a reversed overfit
-        # persistent: rising over the whole excursion, including any return, so a wobble
-        # that goes up and comes back down is not overfitting
-        if trend(x[start:last + 1], y[start:last + 1]).p_up >= options["alpha"]:
-            continue
-        train_change = None if train is None else _train_change(train, x[start], x[top])
+        # training loss must fall over the whole time validation loss stays risen
+        train_change = None if train is None else _train_change(train, x[rise.start],
+                                                                x[rise.last])
         if train is not None and train_change is None:
             continue
-        if score is not None and _score_improves(score, x, start, cross, options):
-            continue
-        findings.append(_finding(table, val, train, start, low, cross, top, ret, s,
-                                 train_change))
+        course = (None if score is None
+                  else _score_course(score, x[rise.start], x[rise.top], options))
+        findings.append(_finding(table, val, train, rise, s, train_change, course))
     return findings
+
+
+def _rise(x: np.ndarray, y: np.ndarray, s: np.ndarray,
+          excursion: tuple[int, int, int, int | None], threshold: Callable[[int], float],
+          options: Mapping[str, float]) -> _Rise | None:
+    """One excursion above the running minimum judged as a rise, or None when it is too
+    short, no longer clear at the end of the log, a slow wander, or not persistent."""
+    lo, low, cross, ret = excursion
+    last = len(y) - 1 if ret is None else ret - 1
+    # the checkpoint worth keeping: the lowest logged value where the smoothed curve is
+    # lowest, not a lucky dip anywhere on a flat bottom
+    reach = default_window(len(y)) // 2
+    first = max(lo, low - reach)
+    start = first + int(np.argmin(y[first:min(last, low + reach) + 1]))
+    peak = start + int(np.argmax(s[start:last + 1]))
+    if peak - start < options["min_epochs"]:
+        return None
+    if ret is None and s[-1] - s[low] <= threshold(low):
+        return None  # risen once, but no longer clearly above the minimum at the end
+    if ret is not None and ret - peak > max(options["min_epochs"], (peak - start) / 4):
+        return None  # came back about as slowly as it rose: a wander, not a reversed overfit
+    # persistent (Mann-Kendall) and, fitted as a line, larger than noise over its length:
+    # a long steady rise counts even when small next to single-point jitter, a few points
+    # up (a wobble about to turn) only when large.  The minimum itself is left out: it
+    # was picked for being low, so it would favour a rise.
+    rx, ry = x[start + 1:peak + 1], y[start + 1:peak + 1]
+    rising = trend(rx, ry)
+    if (rising.p_up >= options["alpha"]
+            or rising.change(rx) <= options["noise_k"] * change_error(rx, noise_after(y, start))):
+        return None
+    # still high when the log ends, or came back down (often after a learning-rate drop):
+    # all the way to the minimum, or clearly below the top but not that far
+    if ret is not None:
+        top, fell_back = peak, "fully"
+    elif s[peak] - s[-1] > threshold(peak):
+        top, fell_back = peak, "partly"
+    else:
+        top, fell_back = last, None
+    return _Rise(start, low, max(cross, start + 1), top, last, fell_back)
 
 
 def _excursions(s: np.ndarray,
@@ -204,26 +274,39 @@ def _train_change(train: Curve, x0: float, x1: float) -> float | None:
     return change if change < -noise(ty) else None
 
 
-def _score_improves(score: Score, x: np.ndarray, start: int, cross: int,
-                    options: Mapping[str, float]) -> bool:
-    """Whether the validation score (accuracy, mAP, WER...) clearly improved in the first
-    part of the rise: then it is `loss-acc-divergence`, not overfitting.
+def _score_course(score: Score, x0: float, x1: float,
+                  options: Mapping[str, float]) -> dict[str, Any] | None:
+    """How the validation score (accuracy, mAP, WER...) moved while the loss rose: its
+    smoothed level at the loss minimum, at the end of the rise, its best level in
+    between and whether that was a clear improvement.  Accuracy does not decide whether
+    the model overfits (the loss does), but it decides which checkpoint to keep: when it
+    still improved, stopping at the loss minimum would give that improvement away."""
+    found = score.curve
+    inside = (found.x >= x0) & (found.x <= x1)
+    if inside.sum() < 3:
+        return None
+    sx, level = found.x[inside], smooth(found.x, found.y)[inside]
+    best = int(np.argmax(score.sign * level))
+    improved = best > 0 and improvement(
+        score, float(sx[0]), float(sx[best]), alpha=options["alpha"],
+        noise_k=options["noise_k"], min_gain=options["min_gain"]) is not None
+    return {
+        "score_metric": found.column,
+        "score_higher_is_better": score.sign > 0,
+        "score_at_min": float(level[0]),
+        "score_best": float(level[best]),
+        "score_best_x": float(sx[best]),
+        "score_end": float(level[-1]),
+        "score_improved": improved,
+    }
 
-    The window is twice the time the rise took to become clear (at least `min_epochs`):
-    long enough for a trend test, short enough that a later recovery of the score
-    (after a learning-rate drop, say) does not hide the overfitting that came first.
-    """
-    stop = min(len(x) - 1, start + 2 * max(int(options["min_epochs"]), cross - start))
-    return improvement(score, x[start], x[stop], alpha=options["alpha"],
-                       noise_k=options["noise_k"], min_gain=options["min_gain"]) is not None
 
-
-def _finding(table: CurveTable, val: _Val, train: Curve | None, start: int, low: int,
-             cross: int, top: int, ret: int | None, s: np.ndarray,
-             train_change: float | None) -> Finding:
+def _finding(table: CurveTable, val: _Val, train: Curve | None, rise: _Rise, s: np.ndarray,
+             train_change: float | None, course: dict[str, Any] | None) -> Finding:
     x, y = val.curve.x, val.curve.y
+    start, low, top = rise.start, rise.low, rise.top
     accuracy = val.unit is not None
-    rise = float(s[top] - s[low])
+    risen = float(s[top] - s[low])
     details: dict[str, Any] = {
         "axis": table.x_name,
         "metric_used": val.role,
@@ -231,37 +314,58 @@ def _finding(table: CurveTable, val: _Val, train: Curve | None, start: int, low:
         "best_value": val.shown(float(y[start])),
         "level_at_best": val.shown(float(s[low])),
         "value_now": val.shown(float(s[top])),
-        "rise": rise,
-        "rise_rel": rise / abs(float(s[low])) if s[low] else None,
+        "level_at_end": val.shown(float(s[-1])),
+        "rise": risen,
+        "rise_rel": risen / abs(float(s[low])) if s[low] else None,
         # as logged: negative for a falling loss, positive for a rising accuracy
         "train_change": None if train_change is None else (
             -train_change if accuracy else train_change),
-        "detected_x": float(x[cross]),
-        "patience": cross - start,
-        "ongoing": ret is None,
+        "detected_x": float(x[rise.cross]),
+        "patience": rise.cross - start,
+        "ongoing": rise.fell_back is None,
+        "fell_back": rise.fell_back,
     }
-    if ret is not None:
+    if rise.fell_back is not None:
         details["peak_x"] = float(x[top])
+    details.update(course or {})
     details.update(_gap(val, train, x[start], x[top]))
-    where = f"{num(details['best_value'])} at {at(table.x_name, x[start])}"
-    levels = f"smoothed {num(details['level_at_best'])} -> {num(details['value_now'])}"
-    if ret is not None:
-        levels += f" at {at(table.x_name, x[top])}"
+    end = None if rise.fell_back is None else float(x[top])
     name = val.curve.column
+    return Finding(CODE, Severity.WARNING, float(x[start]), end, _message(name, details),
+                   name, details)
+
+
+def _message(name: str, d: dict[str, Any]) -> str:
+    axis = d["axis"]
+    accuracy = d["metric_used"] == "val_acc"
+    where = f"{num(d['best_value'])} at {at(axis, d['best_x'])}"
+    levels = f"smoothed {num(d['level_at_best'])} -> {num(d['value_now'])}"
+    if d["fell_back"] is not None:
+        levels += f" at {at(axis, d['peak_x'])}"
     if accuracy:
-        message = f"{name} fell {num(rise)} after its peak {where} ({levels})"
-    elif details["rise_rel"] is not None:
-        message = f"{name} rose {pct(details['rise_rel'])} after its minimum {where} ({levels})"
+        message = f"{name} fell {num(d['rise'])} after its peak {where} ({levels})"
+    elif d["rise_rel"] is not None:
+        message = f"{name} rose {pct(d['rise_rel'])} after its minimum {where} ({levels})"
     else:
-        message = f"{name} rose {num(rise)} after its minimum {where} ({levels})"
-    if train_change is not None:
+        message = f"{name} rose {num(d['rise'])} after its minimum {where} ({levels})"
+    if d["train_change"] is not None:
         message += f" while train {'accuracy kept rising' if accuracy else 'loss kept falling'}"
-    if ret is not None:
+    if d["fell_back"] == "fully":
         message += ", then came back"
+    elif d["fell_back"] == "partly":
+        message += f", then fell back partly (to {num(d['level_at_end'])})"
+    if "score_metric" in d:
+        score = d["score_metric"]
+        if d["score_improved"]:
+            message += (f"; {score} still improved ({num(d['score_at_min'])} -> "
+                        f"{num(d['score_best'])} at {at(axis, d['score_best_x'])}): the "
+                        f"wrong answers grew more confident (see loss-acc-divergence)")
+        else:
+            message += (f"; {score} did not improve ({num(d['score_at_min'])} -> "
+                        f"{num(d['score_end'])})")
     if accuracy:
         message += "; judged on accuracy, the log has no val loss"
-    end = None if ret is None else float(x[top])
-    return Finding(CODE, Severity.WARNING, float(x[start]), end, message, name, details)
+    return message
 
 
 def _gap(val: _Val, train: Curve | None, x0: float, x1: float) -> dict[str, float | None]:
@@ -289,6 +393,10 @@ def _seen(f: Finding) -> str:
             f"{'fall' if accuracy else 'rise'} since became clear at {at(axis, d['detected_x'])}")
     if d["ongoing"]:
         text += f" and the smoothed curve ends the log at {num(d['value_now'])}"
+    elif d.get("fell_back") == "partly":
+        text += (f"; the smoothed curve peaked at {num(d['value_now'])} at "
+                 f"{at(axis, d['peak_x'])} and then fell back to {num(d['level_at_end'])}, "
+                 f"still above its minimum")
     else:
         text += (f"; the smoothed curve peaked at {num(d['value_now'])} at "
                  f"{at(axis, d['peak_x'])} and then came back")
@@ -301,6 +409,11 @@ def _seen(f: Finding) -> str:
         text += (f". The generalisation gap (val minus train) went from "
                  f"{num(d['gap_at_best'])} at the best checkpoint to {num(d['gap_at_end'])}, "
                  f"widening since {at(axis, d['gap_widening_from'])}")
+    if d.get("score_improved"):
+        text += (f". Meanwhile {d['score_metric']} kept improving, from "
+                 f"{num(d['score_at_min'])} at the loss minimum to {num(d['score_best'])} at "
+                 f"{at(axis, d['score_best_x'])}: more answers are right, but the wrong ones "
+                 f"are wrong with more confidence, which costs loss")
     return text + "."
 
 
@@ -308,13 +421,26 @@ def _advice(f: Finding) -> list[str]:
     d = f.details
     patience = max(int(d["patience"]), 2)
     best = at(d["axis"], d["best_x"])
+    regularise = ("Regularise more: raise weight decay, add dropout or stronger augmentation, "
+                  "or try label smoothing; a smaller model or more data also help.")
+    if d.get("score_improved"):
+        score, later = d["score_metric"], at(d["axis"], d["score_best_x"])
+        return [
+            (f"Do not simply stop at the loss minimum ({best}): {score} kept improving "
+             f"until {later} ({num(d['score_at_min'])} -> {num(d['score_best'])}). Keep the "
+             f"checkpoint by the metric you report: {later} by {score}, {best} by "
+             f"{f.metric} if you need calibrated probabilities."),
+            (f"Early-stop on {score} rather than {f.metric}, or calibrate the later "
+             f"checkpoint (temperature scaling on the validation set) to get its accuracy "
+             f"with sensible confidences."),
+            regularise,
+        ]
     return [
         f"Keep the checkpoint from {best} ({f.metric} {num(d['best_value'])}).",
         (f"Use early stopping on {f.metric} with patience {patience} and restore the best "
          f"weights: this run needed {d['patience']} logged points after the best one to "
          f"show the change clearly."),
-        ("Regularise more: raise weight decay, add dropout or stronger augmentation, or "
-         "try label smoothing; a smaller model or more data also help."),
+        regularise,
         (f"Before settling on the checkpoint from {best}, compare your target metric there "
          f"with later checkpoints: loss and accuracy can disagree."),
     ]

@@ -17,7 +17,15 @@ import numpy as np
 
 from curvedoc.detectors import Detector, Option
 from curvedoc.detectors._format import at, num, pct, span
-from curvedoc.detectors._stats import aligned, curve, noise, runs, shifted_train, smooth
+from curvedoc.detectors._stats import (
+    aligned,
+    curve,
+    gap_summary,
+    noise,
+    runs,
+    shifted_train,
+    smooth,
+)
 from curvedoc.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -118,21 +126,12 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
 
 def _finding(table: CurveTable, column: str, x: np.ndarray, gap: np.ndarray, v: np.ndarray,
              a: int, b: int, end: float | None, direction: str) -> Finding:
-    part = slice(a, b + 1)
-    top = a + int(np.argmax(gap[part]))
-    mean_gap = float(np.mean(gap[part]))
-    mean_val = float(np.mean(np.abs(v[part])))
-    details: dict[str, Any] = {
-        "axis": table.x_name,
-        "direction": direction,
-        "points": b - a + 1,
-        "mean_gap": mean_gap,
-        "mean_gap_rel": mean_gap / mean_val if mean_val else None,
-        "max_gap": float(gap[top]),
-        "max_gap_x": float(x[top]),
-    }
+    details: dict[str, Any] = {**gap_summary(table.x_name, x, gap, v, a, b),
+                               "direction": direction}
+    mean_gap = details["mean_gap"]
     higher, lower = ("train", "val") if direction == "train-above" else ("val", "train")
-    relative = f" ({pct(details['mean_gap_rel'])} of val loss)" if mean_val else ""
+    rel = details["mean_gap_rel"]
+    relative = f" ({pct(rel)} of val loss)" if rel is not None else ""
     cause = ("the training loss is computed differently (dropout, batch norm, augmentation)"
              if direction == "train-above" else "the loss is computed differently in "
              "evaluation (batch-norm statistics, averaging)")

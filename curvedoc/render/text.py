@@ -64,7 +64,12 @@ class TextOptions:
 def render(report: Report, console: Console, options: TextOptions = TextOptions()) -> None:
     """Write the report: a summary table when there are several runs, then each run."""
     if len(report.runs) > 1 or (options.summary_only and report.runs):
-        console.print(summary(report.runs))
+        table = summary(report.runs)
+        # Off a terminal nothing wraps lines, so the table takes the width it needs
+        # rather than folding an epoch list ("lr-drop @ 30, 6" / "0") into a wrong one.
+        width = None if console.is_terminal else max(console.width,
+                                                      console.measure(table).maximum)
+        console.print(table, width=width, crop=False)
     if options.summary_only:
         return
     for run in report.runs:
@@ -143,8 +148,10 @@ def _header(table: CurveTable) -> RenderableType:
 
 def _extent(table: CurveTable) -> str:
     first, last = x_text(table.x[0]), x_text(table.x[-1])
-    if table.x_name == "epoch":
+    if table.x_name == "epoch" and all(float(v).is_integer() for v in table.x):
         text = f"{table.points} epochs ({first}–{last})"
+    elif table.x_name == "epoch":  # fractional epochs: points logged at epochs a..b
+        text = f"{table.points} points at epochs {first}–{last}"
     else:
         text = f"{table.points} points at steps {first}–{last}"
     if table.steps is not None:
@@ -323,7 +330,7 @@ def summary(runs: Sequence[RunReport]) -> RenderableType:
     table.add_column("run", overflow="fold", min_width=min(max(map(len, labels)), 24))
     table.add_column("length", no_wrap=True)
     table.add_column("best val", no_wrap=True)
-    table.add_column("findings", min_width=14)
+    table.add_column("findings", min_width=14, no_wrap=True)
     order = ranked(list(zip(runs, labels)), lambda pair: pair[0].table)
     for place, (run, label) in enumerate(order, start=1):
         top = best(run.table)
