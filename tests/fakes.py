@@ -12,9 +12,9 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
+import fake_detectors
 import pytest
 
-from curvedoc import detectors, engine
 from curvedoc.detectors import Detector, Option
 from curvedoc.findings import Finding, Severity
 from curvedoc.table import CurveTable
@@ -62,8 +62,7 @@ def install(monkeypatch: pytest.MonkeyPatch, *also: str) -> None:
     """Make the fake detectors the registered ones, for this test only; `also` adds
     codes that behave like `rises` (for documents that name real codes)."""
     found = (*FAKES, *(dataclasses.replace(FAKES[2], code=code) for code in also))
-    monkeypatch.setattr(detectors, "all_detectors", lambda: found)
-    monkeypatch.setattr(engine, "all_detectors", lambda: found)
+    fake_detectors.install(monkeypatch, found)
 
 
 def overfitting_rows() -> list[tuple[int, float, float]]:
