@@ -152,6 +152,20 @@ def test_lr_drop_response_worsened_and_none() -> None:
     assert "no validation" in unknown.message
 
 
+def test_a_rise_that_levels_off_at_a_drop_is_not_worsened() -> None:
+    """Validation loss that crept up (overfitting) and levels off at the drop puts every
+    point after the drop above every point before it, by less than the noise: the rank
+    shortcut may call that an improvement hidden by a wild start, never "worsened"."""
+    e = epochs(40)
+    noisy = 0.6 + 0.015 * np.random.default_rng(3).standard_normal(11)
+    # epochs 11-19 of the benchmark's lrdrop-digits-adam seed 1
+    crept = [0.5916, 0.6218, 0.6012, 0.6095, 0.6117, 0.6268, 0.6267, 0.6335, 0.6407]
+    val = np.concatenate([noisy, crept, 0.6409 + 0.0001 * np.arange(20)])
+    found = run("lr-drop", table({"loss": 0.3 - 0.002 * e, "lr": np.where(e < 20, 0.1, 0.01),
+                                  "val_loss": val}))
+    assert [f.details["response"] for f in found] == ["none"]
+
+
 def test_inferred_drop_needs_a_staircase_not_a_breakthrough() -> None:
     """Early in training a loss often sits at chance, then falls fast for several epochs
     (the model 'gets it'): that is not a learning-rate drop."""

@@ -14,9 +14,11 @@ mean curve and its standard error over those seeds (never from the logged run al
   persistently while training loss keeps falling").
 * `lr-drop`: every scheduled drop (the epochs of the step schedule, in the log's
   0-based numbering: the first epoch run at the lower rate).  Its `response` compares
-  the mean validation loss of the 3 epochs before the drop with that of the 3 epochs
-  from the drop on: `improved` / `worsened` when it moved by more than `RISE_SE`
-  standard errors and `RISE_REL` of its value, else `none`.
+  the mean validation loss and the mean validation accuracy of the 3 epochs before the
+  drop with those of the 3 epochs from the drop on: `improved` when the loss fell or
+  the accuracy rose by more than `RISE_SE` standard errors (the loss also by
+  `RISE_REL` of its value), else `worsened` when either moved the other way by as
+  much, else `none`.
 * `loss-acc-divergence`: spans where, over a window of `w` epochs, both the mean
   validation loss and the mean validation accuracy rose by more than `RISE_SE`
   standard errors (the loss also by `RISE_REL`), without first falling below their
@@ -92,26 +94,39 @@ def overfitting(val_loss: np.ndarray, train_loss: np.ndarray) -> list[dict[str, 
                          "final_val_loss": round(float(mean[-1]), 4)}}]
 
 
-def lr_drops(val_loss: np.ndarray, milestones: Sequence[int]) -> list[dict[str, Any]]:
-    mean, se = _mean_se(val_loss)
+def lr_drops(val_loss: np.ndarray, val_acc: np.ndarray,
+             milestones: Sequence[int]) -> list[dict[str, Any]]:
     found = []
     for drop in milestones:
         before = slice(max(0, drop - 3), drop)
-        after = slice(drop, min(len(mean), drop + 3))
-        m_before, m_after = mean[before].mean(), mean[after].mean()
-        se_before = np.sqrt(np.square(se[before]).sum()) / len(se[before])
-        se_after = np.sqrt(np.square(se[after]).sum()) / len(se[after])
-        if _beyond(m_before - m_after, se_before, se_after, m_before):
-            response = "improved"
-        elif _beyond(m_after - m_before, se_before, se_after, m_before):
-            response = "worsened"
-        else:
-            response = "none"
+        after = slice(drop, min(val_loss.shape[1], drop + 3))
+        # the issue's definition: improved when val loss falls *or* val accuracy rises
+        # beyond noise right after the drop; worsened when either moves the other way
+        moves = [_moved(val_loss, before, after, 1.0), _moved(val_acc, before, after, -1.0)]
+        response = ("improved" if "improved" in moves
+                    else "worsened" if "worsened" in moves else "none")
+        loss = val_loss.mean(0)
         found.append({"code": "lr-drop", "start": int(drop), "end": int(drop),
                       "details": {"response": response,
-                                  "val_loss_before": round(float(m_before), 4),
-                                  "val_loss_after": round(float(m_after), 4)}})
+                                  "val_loss_before": round(float(loss[before].mean()), 4),
+                                  "val_loss_after": round(float(loss[after].mean()), 4)}})
     return found
+
+
+def _moved(runs: np.ndarray, before: slice, after: slice, worse: float) -> str:
+    """improved / worsened / none: the mean of the epochs `after` against those `before`,
+    beyond `RISE_SE` standard errors and (for a loss, `worse` = +1) `RISE_REL` of its
+    level; `worse` = -1 for a score, where a rise is good."""
+    mean, se = _mean_se(runs)
+    m_before, m_after = mean[before].mean(), mean[after].mean()
+    se_before = np.sqrt(np.square(se[before]).sum()) / len(se[before])
+    se_after = np.sqrt(np.square(se[after]).sum()) / len(se[after])
+    level = m_before if worse > 0 else 0.0
+    if _beyond(worse * (m_before - m_after), se_before, se_after, level):
+        return "improved"
+    if _beyond(worse * (m_after - m_before), se_before, se_after, level):
+        return "worsened"
+    return "none"
 
 
 def divergence(val_loss: np.ndarray, val_acc: np.ndarray) -> list[dict[str, Any]]:
@@ -155,7 +170,8 @@ def expected_findings(curves: dict[str, np.ndarray],
 
     `curves` maps `loss`, `val_loss`, `val_accuracy` to (seeds, epochs) arrays.
     """
-    found = (overfitting(curves["val_loss"], curves["loss"]) + lr_drops(curves["val_loss"], milestones)
+    found = (overfitting(curves["val_loss"], curves["loss"])
+             + lr_drops(curves["val_loss"], curves["val_accuracy"], milestones)
              + divergence(curves["val_loss"], curves["val_accuracy"])
              + train_above_val(curves["loss"], curves["val_loss"]))
     return sorted(found, key=lambda f: (f["start"], f["code"]))

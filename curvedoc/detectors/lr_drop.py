@@ -256,9 +256,11 @@ def _verdict(pre: np.ndarray, post: np.ndarray, sides: list[np.ndarray], nearby:
 
     The change of the median level must exceed `noise_k` standard
     errors of the difference of the two medians, each side with its own noise (the curve
-    is often far noisier before a drop), or, with `window` points on each side, put
-    every point after the drop beyond every point before it (a rank criterion robust to
-    a noise estimate inflated by a wild start of training).
+    is often far noisier before a drop).  An improvement may instead, with `window`
+    points on each side, put every point after the drop below every point before it (a
+    rank criterion robust to a noise estimate inflated by a wild start of training).
+    Not so a worsening: a loss that was creeping up and levels off at the drop puts
+    every later point above every earlier one without the drop doing any harm.
     """
     before, after = float(np.median(pre)), float(np.median(post))
     excess = after - before
@@ -268,7 +270,7 @@ def _verdict(pre: np.ndarray, post: np.ndarray, sides: list[np.ndarray], nearby:
     floor = options["min_change"] * abs(before)
     threshold = max(options["noise_k"] * error, floor)
     ranked = min(len(pre), len(post)) >= options["window"]
-    if excess > threshold or (ranked and excess > floor and post.min() > pre.max()):
+    if excess > threshold:
         return "worsened"
     if excess < -threshold or (ranked and excess < -floor and post.max() < pre.min()):
         return "improved"
