@@ -128,6 +128,16 @@ def test_fewer_than_two_runs_or_a_bad_format_is_exit_2(cli, sweep) -> None:
     assert "Traceback" not in one.err
 
 
+def test_the_same_run_named_twice_is_exit_2_in_one_line(cli, sweep, monkeypatch) -> None:
+    monkeypatch.chdir(sweep)
+    for args, said in ((("early", "early"), "early is given twice"),
+                       (("early/training.log", "late", "./early/training.log"),
+                        "./early/training.log is the same file as early/training.log")):
+        result = cli("compare", *args)
+        assert result.code == 2 and result.out == ""
+        assert result.err == f"curvedoc: error: {said}: compare needs different runs\n"
+
+
 def test_one_file_holding_several_runs_compares_them_by_name(cli, tmp_path) -> None:
     log = tmp_path / "appended.log"
     write_keras_csv(log, overfitting_rows())
