@@ -376,6 +376,20 @@ def test_repeated_values_at_one_step_stay_separate_rows(tmp_path: Path) -> None:
     assert table.frame["val/box_loss"].tolist() == [2, 4, 6]
 
 
+def test_ultralytics_tags_put_the_epoch_on_the_step(tmp_path: Path) -> None:
+    """Ultralytics logs with step = epoch (per-batch losses included): an epoch axis,
+    like its results.csv, not a 'step' one."""
+    events = []
+    for epoch in (1, 2, 3):
+        events += [event(epoch, simple("train/box_loss", epoch + b / 10)) for b in range(2)]
+        events += [event(epoch, simple("val/box_loss", epoch * 2.0),
+                         simple("metrics/mAP50(B)", epoch / 10), simple("lr/pg0", 0.01))]
+    table, _ = only_table([str(write_events(tmp_path / "events.out.tfevents.1", events))])
+    assert table.x_name == "epoch" and list(table.x) == [1, 2, 3]
+    assert table.frame["train/box_loss"].tolist() == pytest.approx([1.05, 2.05, 3.05])
+    assert "step" not in table.metrics and "epoch" not in table.metrics
+
+
 def test_lightning_epoch_tag_becomes_the_epoch_axis(tmp_path: Path) -> None:
     events = [event(0, simple("hp_metric", -1))]
     for epoch, step in enumerate((99, 199, 299)):
@@ -474,7 +488,7 @@ def test_real_irfanet10_keras_tf1(real_logs: Path) -> None:
 
 def test_real_drowsiness_yolo(real_logs: Path) -> None:
     table, _ = only_table([str(corpus(real_logs, "drowsiness-yolo"))])
-    assert table.x[0] == 1 and table.x[-1] == 500 and table.points == 500
+    assert table.x_name == "epoch" and table.x[0] == 1 and table.x[-1] == 500 and table.points == 500
     assert table.column("train_loss") == "train_loss (sum of 3 parts)"
     assert table.column("val_metric") is not None
     assert table.frame["metrics/mAP50(B)"].max() == pytest.approx(0.995, abs=1e-4)
@@ -485,10 +499,10 @@ def test_real_fire_smoke_per_batch_losses(real_logs: Path) -> None:
     run = raw_run(path)
     assert run.frame["train/box_loss"].notna().sum() == 1375
     assert run.frame["metrics/mAP50(B)"].notna().sum() == 27
-    assert sorted(set(run.frame["step"])) == list(range(1, 26))
+    assert sorted(set(run.frame["epoch"])) == list(range(1, 26))
     table, _ = only_table([str(path)])
-    assert list(table.x) == list(range(1, 26))
-    per_batch = run.frame.loc[run.frame["step"] == 1, "train/box_loss"].dropna()
+    assert table.x_name == "epoch" and list(table.x) == list(range(1, 26))
+    per_batch = run.frame.loc[run.frame["epoch"] == 1, "train/box_loss"].dropna()
     assert len(per_batch) == 55
     assert table.frame["train/box_loss"].iloc[0] == pytest.approx(per_batch.mean())
 
