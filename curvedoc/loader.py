@@ -72,8 +72,7 @@ def load(
     result = Loaded()
     forced = readers.get_reader(format) if format else None
     limit = default_max_bytes() if max_bytes == "default" else max_bytes
-    groups: dict[str, list[tuple[readers.Reader, Source]]] = {}
-    order: list[str] = []
+    chosen: list[tuple[readers.Reader, Source]] = []
     found: dict[str, bool] = {}  # directory given -> whether any file in it was a log
     for source, folder in _expand(paths, result, limit, found):
         reader = None
@@ -86,6 +85,10 @@ def load(
             continue
         if folder is not None:
             found[folder] = True
+        chosen.append((reader, source))
+    groups: dict[str, list[tuple[readers.Reader, Source]]] = {}
+    order: list[str] = []
+    for reader, source in _without_deferred(chosen):
         key = reader.group(source) if reader.group else None
         key = key or f"file:{source.name}"
         if key not in groups:
@@ -109,6 +112,17 @@ def load(
         if progress:
             progress(done, len(batches), names[done])
     return result
+
+
+def _without_deferred(chosen: list[tuple[readers.Reader, Source]]
+                      ) -> list[tuple[readers.Reader, Source]]:
+    """`chosen` less the files whose format defers to a format found in the same folder
+    (see `Reader.defers_to`): those folders hold one run, read from the other file."""
+    held = {(source.path.parent, reader.name) for reader, source in chosen
+            if source.path is not None}
+    return [(reader, source) for reader, source in chosen
+            if source.path is None
+            or not any((source.path.parent, name) in held for name in reader.defers_to)]
 
 
 def _load_group(members: list[tuple[str, Source]], *, overrides: ColumnOverrides | None,

@@ -17,6 +17,9 @@ Axes:
 * Ultralytics (`train/box_loss`, `metrics/mAP50(B)`, ...) logs every value, per-batch
   losses included, with step = epoch, so there too the step is the epoch.
 
+An event file beside an Ultralytics `results.csv` is passed over (`defers_to`): the
+CSV holds the same run.
+
 Log directories: every folder holding event files is a run, its files (a restarted
 run writes a new one) joined in wall-time order, so the table builder sees a restart
 as it sees runs appended to one CSV; a file renamed away from `events.out.tfevents.*`
@@ -293,4 +296,5 @@ READER = Reader(
     group=_group,
     verify=functools.partial(read, verify=True),
     join=_join,
+    defers_to=("ultralytics",),  # its results.csv has the same curves, at full precision
 )
