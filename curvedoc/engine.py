@@ -1,8 +1,9 @@
 """Run the detectors over loaded tables: the engine behind every command.
 
 It also decides what cannot be checked, so that no report passes a run silently: a log
-shorter than `MIN_POINTS` has no trend to read, and a detector that needs a validation
-curve (`Detector.needs_validation`) cannot run on a train-only log.  Those codes are
+shorter than `MIN_POINTS` has no trend to read (only codes that a single value can show,
+`Detector.reads_trend` False, run on it), and a detector that needs a validation curve
+(`Detector.needs_validation`) cannot run on a train-only log.  Those codes are
 the run's `unchecked`, each with its reason, which every report format says.
 """
 
@@ -23,7 +24,7 @@ __all__ = ["MIN_POINTS", "Report", "RunReport", "Unchecked", "diagnose_run",
            "diagnose_table", "validation_points"]
 
 #: Fewer points than this and a curve has no trend to read: the one place this lives.
-#: A shorter log gets no finding at all; a shorter validation curve none of the codes
+#: A shorter log gets no trend finding; a shorter validation curve none of the codes
 #: that need validation.  (A few detectors need more points for their own statistics:
 #: see their `min_points` option.)
 MIN_POINTS = 5
@@ -75,7 +76,8 @@ def _plan(table: CurveTable, ignore: Collection[str]
         unit = table.x_name if table.points == 1 else f"{table.x_name}s"
         reason = (f"the log has only {table.points} {unit}; reading a trend needs at "
                   f"least {MIN_POINTS}")
-        return [], tuple(Unchecked(d.code, reason) for d in wanted)
+        return ([d for d in wanted if not d.reads_trend],
+                tuple(Unchecked(d.code, reason) for d in wanted if d.reads_trend))
     val = validation_points(table)
     if val >= MIN_POINTS:
         return wanted, ()

@@ -24,9 +24,10 @@ DOCS_HEADER = """\
 
 `curvedoc explain CODE` prints the same text in a terminal.
 
-No code runs on a log of fewer than {min_points} points, and the codes that need a
-validation curve do not run on a log without one (or with fewer than {min_points}
-validation points): the report says which codes were not checked, and why.
+Only {single} on a log of fewer than {min_points} points (a NaN loss is news at any
+length; the other codes read trends), and the codes that need a validation curve do not
+run on a log without one (or with fewer than {min_points} validation points): the
+report says which codes were not checked, and why.
 """
 
 
@@ -50,7 +51,10 @@ def findings_markdown(detectors: Sequence[Detector]) -> str:
     """The whole `docs/findings.md`: an index of codes, then each code's documentation."""
     index = "\n".join(f"- [`{d.code}`](#{d.code}) ({d.severity.value}): {d.summary}"
                       for d in detectors) or "No finding codes yet."
-    header = DOCS_HEADER.format(min_points=MIN_POINTS)
+    single = [f"`{d.code}`" for d in detectors if not d.reads_trend]
+    header = DOCS_HEADER.format(min_points=MIN_POINTS, single=(
+        f"{' and '.join(single)} {'runs' if len(single) == 1 else 'run'}" if single
+        else "no code runs"))
     return "\n".join([header, index, "", *(code_markdown(d, level=2) for d in detectors)])
 
 
