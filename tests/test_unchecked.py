@@ -86,6 +86,12 @@ def test_json_adds_the_unchecked_codes_with_their_reason(cli, tmp_path: Path) ->
     assert json.loads(cli("diagnose", "-f", "json", str(clean)).out)["runs"][0]["unchecked"] == []
 
 
+def test_github_adds_a_notice(cli, tmp_path: Path) -> None:
+    train = train_only_log(tmp_path)
+    out = cli("check", "-f", "github", str(train)).out
+    assert out.startswith(f"::notice file={train},title=curvedoc::not checked, as {NO_VAL}: ")
+
+
 def test_junit_marks_the_unchecked_codes_skipped(cli, tmp_path: Path) -> None:
     out = cli("check", "-f", "junit", str(train_only_log(tmp_path))).out
     root = ET.fromstring(out)
