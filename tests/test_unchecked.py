@@ -8,10 +8,11 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from fakes import clean_rows, overfitting_rows, write_keras_csv
+
 from curvedoc.detectors import all_detectors
 from curvedoc.engine import MIN_POINTS, diagnose_run
 from curvedoc.loader import load
-from fakes import clean_rows, overfitting_rows, write_keras_csv
 
 SHORT = "the log has only 3 epochs; reading a trend needs at least 5"
 NO_VAL = "the log has no validation curve"
@@ -72,7 +73,7 @@ def test_check_and_diagnose_print_a_note(cli, tmp_path: Path) -> None:
     text = " ".join(cli("diagnose", str(train)).out.split())
     assert f"Note: not checked, as {NO_VAL}: {', '.join(VAL_CODES)}." in text
     markdown = cli("diagnose", "-f", "markdown", str(short)).out
-    assert re.search(r"^- note: not checked, as the log has only 3 epochs; ", markdown, re.M)
+    assert re.search(r"^- note: not checked, as the log has only 3 epochs; ", markdown, re.MULTILINE)
     clean = write_keras_csv(tmp_path / "clean.log", clean_rows())
     assert cli("check", str(clean)).out == "All checked: no findings.\n"
 
