@@ -42,6 +42,10 @@ class Detector:
     `seen(finding)` says what this run shows, with its numbers ("val loss rose 18 % from
     its minimum 0.412 at epoch 54 ..."); `advice(finding)` lists concrete actions with the
     run's numbers ("keep the checkpoint from epoch 54").  Both read only the finding.
+    `needs_validation` says the code reads a validation curve: on a log without one (or
+    with too short a one) the engine reports it as not checked instead of running it.
+    `reads_trend` is False for a code that a single value can show (a NaN loss), which
+    runs on a log of any length; the others need `engine.MIN_POINTS` points.
     """
 
     code: str
@@ -52,6 +56,8 @@ class Detector:
     seen: Callable[[Finding], str]
     advice: Callable[[Finding], list[str]]
     options: Mapping[str, Option] = field(default_factory=dict)
+    needs_validation: bool = False
+    reads_trend: bool = True
 
     def section(self, title: str) -> str:
         """One section of `doc` (e.g. "Why it happens"), without its heading."""

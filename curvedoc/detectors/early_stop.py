@@ -18,6 +18,7 @@ import numpy as np
 from curvedoc.detectors import Detector, Option
 from curvedoc.detectors._format import at, num, pct
 from curvedoc.detectors._stats import Curve, curve, quality, schedule_drops
+from curvedoc.engine import MIN_POINTS
 from curvedoc.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -87,7 +88,6 @@ are not steps).
 """
 
 OPTIONS = {
-    "min_points": Option(5, "Runs with fewer validation points than this get no finding."),
     "patience": Option(10, "EarlyStopping's patience: logged validation points without "
                            "improvement before it stops."),
     "min_delta": Option(0.0, "EarlyStopping's min_delta: an improvement must beat the best "
@@ -113,7 +113,7 @@ class _Monitor:
 
 def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     monitor = _monitor(table, bool(options["monitor_score"]))
-    if monitor is None or len(monitor.curve) < options["min_points"]:
+    if monitor is None or len(monitor.curve) < MIN_POINTS:
         return []
     y = monitor.sign * monitor.curve.y
     stop, kept = _replay(y, int(options["patience"]), options["min_delta"])
@@ -280,4 +280,5 @@ DETECTOR = Detector(
     seen=_seen,
     advice=_advice,
     options=OPTIONS,
+    needs_validation=True,
 )
