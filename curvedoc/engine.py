@@ -68,10 +68,12 @@ def validation_points(table: CurveTable) -> int:
     return max(lengths, default=0)
 
 
-def _plan(table: CurveTable, ignore: Collection[str]
+def _plan(table: CurveTable, ignore: Collection[str],
+          options: Mapping[str, Mapping[str, float]]
           ) -> tuple[list[Detector], tuple[Unchecked, ...]]:
     """The detectors to run on `table`, and the codes that cannot be checked on it."""
-    wanted = [d for d in all_detectors() if d.code not in ignore]
+    wanted = [d for d in all_detectors()
+              if d.code not in ignore and d.enabled(options.get(d.code))]
     if table.points < MIN_POINTS:
         unit = table.x_name if table.points == 1 else f"{table.x_name}s"
         reason = (f"the log has only {table.points} {unit}; reading a trend needs at "
@@ -116,6 +118,7 @@ def diagnose_run(
 ) -> RunReport:
     """`diagnose_table` plus the codes it checked and those it could not, for reports
     that list passing checks and say what was not checked."""
-    detectors, unchecked = _plan(table, ignore)
-    return RunReport(table, _run(detectors, table, options or {}),
+    options = options or {}
+    detectors, unchecked = _plan(table, ignore, options)
+    return RunReport(table, _run(detectors, table, options),
                      tuple(d.code for d in detectors), unchecked)

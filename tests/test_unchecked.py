@@ -16,8 +16,9 @@ from curvedoc.loader import load
 
 SHORT = "the log has only 3 epochs; reading a trend needs at least 5"
 NO_VAL = "the log has no validation curve"
-TREND_CODES = sorted(d.code for d in all_detectors() if d.reads_trend)
-VAL_CODES = sorted(d.code for d in all_detectors() if d.needs_validation)
+SAME_DATA = {"same-data-gap": {"same_data": 1}}  # the opt-in code switched on
+TREND_CODES = sorted(d.code for d in all_detectors() if d.reads_trend and d.enabled())
+VAL_CODES = sorted(d.code for d in all_detectors() if d.needs_validation and d.enabled())
 
 
 def short_log(tmp_path: Path) -> Path:
@@ -32,7 +33,7 @@ def train_only_log(tmp_path: Path) -> Path:
 
 def test_the_codes_that_need_validation_say_so() -> None:
     assert {"overfitting", "early-stop", "loss-acc-divergence", "train-above-val",
-            "noisy-validation", "same-data-gap"} == set(VAL_CODES)
+            "noisy-validation"} == set(VAL_CODES)  # same-data-gap too, but it is opt-in
     assert [d.code for d in all_detectors() if not d.reads_trend] == ["diverged"]
     assert MIN_POINTS == 5
 
@@ -50,7 +51,18 @@ def test_a_train_only_log_is_not_checked_for_what_needs_validation(tmp_path: Pat
     (table,) = load([str(train_only_log(tmp_path))]).tables
     run = diagnose_run(table)
     assert [(u.code, u.reason) for u in run.unchecked] == [(c, NO_VAL) for c in VAL_CODES]
-    assert set(run.checked) == {d.code for d in all_detectors()} - set(VAL_CODES)
+    assert set(run.checked) == {d.code for d in all_detectors() if d.enabled()} - set(VAL_CODES)
+
+
+def test_an_opt_in_code_is_only_checked_when_switched_on(tmp_path: Path) -> None:
+    """`same-data-gap` runs only with `--same-data`: without it, saying it could not be
+    checked (or that it passed) would be noise."""
+    for log in (train_only_log(tmp_path), short_log(tmp_path)):
+        (table,) = load([str(log)]).tables
+        off, on = diagnose_run(table), diagnose_run(table, options=SAME_DATA)
+        assert "same-data-gap" not in {u.code for u in off.unchecked} | set(off.checked)
+        assert "same-data-gap" in {u.code for u in on.unchecked}
+    assert "same-data-gap" not in TREND_CODES + VAL_CODES
 
 
 def test_a_validation_curve_too_short_is_said(tmp_path: Path) -> None:
@@ -96,7 +108,8 @@ def test_github_adds_a_notice(cli, tmp_path: Path) -> None:
 def test_junit_marks_the_unchecked_codes_skipped(cli, tmp_path: Path) -> None:
     out = cli("check", "-f", "junit", str(train_only_log(tmp_path))).out
     root = ET.fromstring(out)
-    assert root.get("skipped") == str(len(VAL_CODES)) and root.get("tests") == "10"
+    assert root.get("skipped") == str(len(VAL_CODES)) and root.get("tests") == str(
+        sum(d.enabled() for d in all_detectors()))
     suite = root.find("testsuite")
     assert suite is not None and suite.get("skipped") == str(len(VAL_CODES))
     skipped = {case.get("name"): case.find("skipped") for case in suite.iter("testcase")}

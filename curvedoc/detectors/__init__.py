@@ -46,6 +46,8 @@ class Detector:
     with too short a one) the engine reports it as not checked instead of running it.
     `reads_trend` is False for a code that a single value can show (a NaN loss), which
     runs on a log of any length; the others need `engine.MIN_POINTS` points.
+    `switch` names the option that turns an opt-in code on: while it is 0 the code is
+    not run, and so never listed as not checked either.
     """
 
     code: str
@@ -58,6 +60,7 @@ class Detector:
     options: Mapping[str, Option] = field(default_factory=dict)
     needs_validation: bool = False
     reads_trend: bool = True
+    switch: str | None = None
 
     def section(self, title: str) -> str:
         """One section of `doc` (e.g. "Why it happens"), without its heading."""
@@ -69,6 +72,10 @@ class Detector:
         values = {name: option.default for name, option in self.options.items()}
         values.update(overrides or {})
         return values
+
+    def enabled(self, overrides: Mapping[str, float] | None = None) -> bool:
+        """Whether this code runs at all with these options (see `switch`)."""
+        return self.switch is None or bool(self.options_with(overrides)[self.switch])
 
 
 @cache

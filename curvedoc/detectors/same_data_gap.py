@@ -183,4 +183,5 @@ DETECTOR = Detector(
     advice=_advice,
     options=OPTIONS,
     needs_validation=True,
+    switch="same_data",
 )
