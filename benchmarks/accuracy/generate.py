@@ -153,10 +153,12 @@ def _configs() -> dict[str, tuple[str, Recipe]]:
         "diverged-digits-adam": ("diverged", replace(d, optimizer="adam", lr=0.2, warmup=15,
                                                      epochs=40)),
         # Unstable: a high rate, or tiny batches, make the training loss spike.
-        "unstable-digits-adam": ("unstable", replace(d, optimizer="adam", lr=0.05, epochs=40)),
+        "unstable-digits-adam16": ("unstable", replace(d, optimizer="adam", lr=0.03,
+                                                       batch_size=16, epochs=40)),
         "unstable-digits-batch8": ("unstable", replace(d, optimizer="adam", lr=0.01,
                                                        batch_size=8, epochs=40)),
-        "unstable-blobs-batch8": ("unstable", replace(b, lr=0.08, batch_size=8, epochs=40)),
+        "unstable-blobs-highlr": ("unstable", replace(b, data="blobs-5-8-1.0", lr=0.2,
+                                                      weight_decay=1e-4, epochs=40)),
         # Same data: validation on the training examples themselves, with dropout in the
         # training loss, or with the training loss summed per batch; and a clean control.
         "samedata-digits-dropout": ("same-data-gap", replace(d, val_on_train=True, dropout=0.5,
@@ -164,14 +166,15 @@ def _configs() -> dict[str, tuple[str, Recipe]]:
         "samedata-blobs-naive": ("same-data-gap", replace(b, val_on_train=True, loss="naive",
                                                           hidden=(128,), lr=0.02,
                                                           weight_decay=1e-3, epochs=30)),
-        "samedata-digits-control": ("healthy", replace(d, val_on_train=True, hidden=(128,),
-                                                       weight_decay=1e-3, lr=0.02, epochs=25)),
+        "samedata-digits-clean": ("healthy", replace(d, val_on_train=True, hidden=(64,),
+                                                     optimizer="adam", lr=3e-4,
+                                                     weight_decay=1e-4, epochs=30)),
         # Noisy validation: a validation set of a few dozen examples.
         "noisy-digits-val25": ("noisy-validation", replace(d, n_val=25, hidden=(128,),
                                                            weight_decay=1e-3, lr=0.02,
                                                            epochs=40)),
-        "noisy-blobs-val30": ("noisy-validation", replace(b, n_val=30, hidden=(128,),
-                                                          weight_decay=1e-3, lr=0.02,
+        "noisy-blobs-val20": ("noisy-validation", replace(b, data="blobs-4-8-2.0", n_val=20,
+                                                          lr=0.05, weight_decay=1e-3,
                                                           epochs=40)),
     }
 
@@ -226,6 +229,10 @@ def label_all(curves: dict[str, np.ndarray]) -> dict[str, dict[str, object]]:
 
 
 def write(curves: dict[str, np.ndarray], labels: dict[str, dict[str, object]]) -> None:
+    """The logged runs and labels.json; run files of configurations no longer defined go."""
+    for stale in (HERE / "runs").glob("*.csv"):
+        if stale.name not in labels:
+            stale.unlink()
     for file, label in labels.items():
         run = curves[str(label["config"])][int(label["seed"])]  # type: ignore[call-overload]
         values = {key: [float(v) for v in row] for key, row in zip(KEYS, run)}
@@ -262,9 +269,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         return 0
     if not args.relabel:
-        (HERE / "runs").mkdir(exist_ok=True)
-        for old in (HERE / "runs").glob("*.csv") if not args.missing else ():
-            old.unlink()
         np.savez_compressed(CURVES, **curves)
     write(curves, labels)
     return 0
