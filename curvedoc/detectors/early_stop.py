@@ -110,12 +110,36 @@ class _Monitor:
     def mode(self) -> str:
         return "min" if self.sign > 0 else "max"
 
+    @property
+    def lower(self) -> np.ndarray:
+        """The curve lower-is-better, a NaN or infinity as +inf: never an improvement."""
+        y = self.sign * self.curve.y
+        return np.where(np.isfinite(y), y, np.inf)
+
+
+def _with_nonfinite(table: CurveTable, c: Curve) -> Curve:
+    """The curve with the points where the log wrote NaN or an infinity put back (as NaN).
+
+    `curve` drops them, but Keras' `EarlyStopping` sees them: a NaN is never below the
+    best so far, so such an epoch counts towards the patience like any epoch without
+    improvement, and a run whose validation loss became NaN is stopped `patience` epochs
+    after its last improvement.  Dropping them instead would shorten the curve and hide
+    the stop (or move it past the NaN epochs)."""
+    bad = np.asarray(table.nonfinite.get(c.column, []), dtype=float)
+    bad = bad[~np.isin(bad, c.x)]
+    if not len(bad):
+        return c
+    x = np.concatenate([c.x, bad])
+    order = np.argsort(x, kind="stable")
+    return Curve(c.column, x[order], np.concatenate([c.y, np.full(len(bad), np.nan)])[order])
+
 
 def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     monitor = _monitor(table, bool(options["monitor_score"]))
     if monitor is None or len(monitor.curve) < options["min_points"]:
         return []
-    y = monitor.sign * monitor.curve.y
+    monitor = _Monitor(_with_nonfinite(table, monitor.curve), monitor.sign)
+    y = monitor.lower
     stop, kept = _replay(y, int(options["patience"]), options["min_delta"])
     if stop is None or len(y) - 1 - stop < max(1.0, options["min_saved"] * len(y)):
         return []
@@ -153,7 +177,7 @@ def _finding(table: CurveTable, monitor: _Monitor, stop: int, kept: int,
              options: Mapping[str, float]) -> Finding:
     c = monitor.curve
     x, y = c.x, c.y
-    lower = monitor.sign * y
+    lower = monitor.lower
     best = int(np.argmin(lower))
     lost = float(lower[kept] - lower[best])
     details: dict[str, Any] = {
