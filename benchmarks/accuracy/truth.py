@@ -33,6 +33,35 @@ mean curve and its standard error over those seeds (never from the logged run al
   by half an epoch (the mean of epochs e and e+1), so only a gap that dropout,
   augmentation or the data cause counts.
 
+* `plateau`: progress is measured from the first epoch (a run that learned and then
+  levelled off is converged, not stalled): the run stalled until the mean training loss
+  first fell below its first-epoch value by more than `RISE_SE` standard errors and
+  `RISE_REL`.  `slow-start` when that stall lasts at least `PLATEAU_SHARE` of the run
+  (a long stretch) and the run's best mean training loss is below `FAR_REL` of the
+  stalled level (it was far from the best); `never-learned` when the training loss never
+  fell so and the mean validation loss never fell so either.  The span is the stall.
+* `diverged`: from the epoch where the mean training loss left its lowest level so far
+  on a climb that ends the run more than twice that level (`RISE_SE` standard errors and
+  100 %), or NaN/inf in most seeds, at every epoch to the end.
+* `unstable`: a spike is one seed's epoch training loss rising over the previous epoch by
+  more than `SPIKE_REL` of its level and of the whole distance that seed's loss fell in
+  the run; a seed with `MIN_SPIKES` spikes is unstable, and most seeds must be.  The span
+  runs from the median first to the median last spike of those seeds.
+* `early-stop`: Keras' `EarlyStopping(patience=PATIENCE)` replayed on the mean
+  validation loss (NaN never an improvement), when it stops before the last epoch; the
+  start is the stop.
+* `same-data-gap` (only for configurations that validate on the training data): spans
+  where the mean training loss, moved half an epoch on, lies beyond the mean validation
+  losses of the three epochs around it (above their highest or below their lowest) by
+  more than `RISE_SE` standard errors and `RISE_REL`, lasting at least `w` epochs (those
+  training losses were measured on the weights between the ends of epochs e-1 and e+1,
+  so computed the same way they would lie within them).
+* `noisy-validation` (the whole run): the median over seeds of the validation loss's
+  noise (the robust spread of its second differences over sqrt(6), which ignores the
+  trend) exceeds `NOISY_REL` of its level: a change must then reach about 30 % before
+  one run shows it beyond `RISE_SE` noise widths, far past where the labels put the
+  onsets of overfitting or the responses to a drop.
+
 `w` = max(3, 10 % of the run), the same as the scorer's matching tolerance.
 """
 
@@ -288,8 +317,8 @@ def noisy_validation(val_loss: np.ndarray) -> list[dict[str, Any]]:
     # "validation curve noise so large that trends cannot be read": a seed's noise is
     # the robust spread of its second differences (which ignore the trend) over sqrt(6),
     # the noise of one point; the trends this benchmark reads (an overfitting rise, the
-    # response to a drop) are a few percent of the level, so a noise of more than
-    # `NOISY_REL` of the level hides them in a single run
+    # response to a drop) start at a few percent of the level, and with a noise of more
+    # than `NOISY_REL` of it one run shows a change only once it is about 30 %
     finite = val_loss[:, np.isfinite(val_loss).all(0)]
     if finite.shape[1] < 5:
         return []
