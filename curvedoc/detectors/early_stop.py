@@ -43,7 +43,8 @@ is the difference between the best value of the whole run and the best value see
 before the stop (0 when the run's best came before the stop, as it does when the run
 went on long past its best).  Reported only when early stopping would have stopped
 before the end of the log, saving at least `min_saved` of the logged points; patience
-counts logged validation points, as both callbacks count evaluations.
+counts logged validation points, as both callbacks count evaluations; a point the log
+wrote as NaN or infinity is one without improvement, as it is to them.
 
 The severity is info: the finding says what was left on the table, not that something
 is wrong.  A run still improving slowly also gets it, with the value lost: that tells
