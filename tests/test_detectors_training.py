@@ -81,6 +81,97 @@ def test_losses_that_can_be_negative_are_judged_on_nan_only() -> None:
     assert detect("diverged", table({"loss": nll})) == []
 
 
+def relapsing(rng: np.random.Generator, first: float = 2.1, back: float = 2.1,
+              n: int = 40, low: float = 0.8) -> np.ndarray:
+    """A loss that falls from `first` towards `low` (0.85 by epoch 9), climbs over 10-13
+    and sits at `back` with 0.5% noise to the end (like a warm-up into too high a rate
+    that leaves the model guessing)."""
+    e = np.arange(float(n))
+    fall = low + (first - low) * np.exp(-e / 3)
+    climb = np.interp(e, [9, 14], [fall[9], back])
+    loss = np.where(e < 10, fall, np.where(e < 14, climb, back))
+    return loss * (1 + 0.005 * rng.standard_normal(n))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_loss_back_at_its_starting_level_relapsed_without_a_tenfold_climb(seed: int) -> None:
+    (found,) = detect("diverged", table({"loss": relapsing(np.random.default_rng(seed))}))
+    d = found.details
+    assert 10 <= found.start <= 12 and found.end is None
+    assert d["exploded"] is True and d["ratio"] < 3 and "nonfinite_x" not in d
+    assert d["returned_to"] == pytest.approx(2.1, rel=0.02)
+    assert d["returned_to_chance"] is False
+    assert "back at where it started" in found.message
+
+
+def test_a_loss_back_at_the_chance_level_relapsed_when_the_classes_are_known() -> None:
+    """A bad initialisation starts at 6, far above ln(10) = 2.30: without the number of
+    classes the return to guessing is neither a 10x climb nor a return to the start."""
+    loss = relapsing(np.random.default_rng(4), first=6.0, back=2.31, low=0.5)
+    assert detect("diverged", table({"loss": loss})) == []
+    (found,) = detect("diverged", table({"loss": loss}), classes=10)
+    assert found.details["returned_to"] == pytest.approx(np.log(10))
+    assert found.details["returned_to_chance"] is True
+    assert "back at the chance level" in found.message
+
+
+def test_no_relapse_without_learning_first_or_when_turned_off() -> None:
+    rng = np.random.default_rng(5)
+    never = 2.3 - 0.05 * np.sin(np.arange(40.0) / 6) + 0.01 * rng.standard_normal(40)
+    assert detect("diverged", table({"loss": never})) == []
+    assert detect("diverged", table({"loss": relapsing(rng)}), relapse=0) == []
+    halfway = relapsing(rng, back=1.6)  # back up 1.9x, but well short of its start
+    assert detect("diverged", table({"loss": halfway})) == []
+
+
+def test_a_jumpy_loss_above_its_start_for_its_last_points_has_not_settled() -> None:
+    """unstable-blobs-highlr: 1.26 at the start, about 0.6-0.9 with jumps, then 1.87,
+    1.42, 1.45 for the last three of 40 epochs: a spike in progress, not a relapse."""
+    rng = np.random.default_rng(6)
+    loss = 0.75 + 0.12 * rng.standard_normal(40)
+    loss[0], loss[-3:] = 1.26, (1.87, 1.42, 1.45)
+    assert detect("diverged", table({"loss": loss})) == []
+
+
+def test_a_validation_loss_above_its_start_is_overfitting_not_a_relapse() -> None:
+    """Without a training loss the validation loss is judged; overfitting can take it
+    back above its first value while the model still fits its training data."""
+    e = np.arange(40.0)
+    val = 0.5 + 0.7 * np.exp(-e / 3) + 0.05 * np.maximum(0, e - 8)
+    assert val[-1] > val[0] and detect("diverged", table({"val_loss": val})) == []
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_nan_is_dated_where_the_climb_that_ended_in_it_began(seed: int) -> None:
+    """diverged-digits-warmup seed 0: lowest at epoch 3-4, 3x by epoch 6, NaN at 10."""
+    rng = np.random.default_rng(seed)
+    e = np.arange(30.0)
+    loss = (0.1 + 1.8 * np.exp(-e) + 0.1 * np.maximum(0, e - 4) ** 1.5) \
+        * (1 + 0.01 * rng.standard_normal(30))
+    written = loss.astype(object)
+    written[10:] = LOGGED_NAN
+    (found,) = detect("diverged", table({"loss": written}))
+    d = found.details
+    assert found.start in (5, 6) and d["climb_x"] == found.start
+    assert d["nonfinite_x"] == 10 and d["exploded"] is False and "peak" not in d
+    assert 3 <= d["floor_x"] <= 5
+    assert found.message.startswith("loss rose from its lowest level")
+    assert "then became NaN/inf at epoch 10" in found.message
+
+
+def test_a_nan_from_a_settled_loss_or_in_the_validation_loss_starts_at_the_nan() -> None:
+    rng = np.random.default_rng(7)
+    e = np.arange(30.0)
+    settled = (0.3 + np.exp(-e / 3) + 0.01 * rng.standard_normal(30)).astype(object)
+    settled[20:] = LOGGED_NAN
+    (found,) = detect("diverged", table({"loss": settled}))
+    assert found.start == 20 and "climb_x" not in found.details
+    overfit = (0.5 + 0.7 * np.exp(-e / 3) + 0.05 * np.maximum(0, e - 8)).astype(object)
+    overfit[20:] = LOGGED_NAN
+    (found,) = detect("diverged", table({"val_loss": overfit}))
+    assert found.start == 20 and "climb_x" not in found.details
+
+
 # ------------------------------------------------------------------ unstable
 
 
