@@ -173,6 +173,18 @@ def same_data(rng: np.random.Generator, n: int = 40, val_factor: float = 1.0) ->
                  x=e)
 
 
+def fast_fall(rng: np.random.Generator, examples: int, n: int = 40) -> CurveTable:
+    """A validation loss that falls from about 1.1 to 0.08 within five epochs, each
+    epoch's value the mean of `examples` per-example losses (as `small_val`): its whole
+    movement is the first fall, so its noise is a percent or two of that movement,
+    whatever the size of the validation set."""
+    e = np.arange(float(n))
+    true = 0.08 + np.exp(-e / 1.5)
+    val = rng.exponential(true[:, None], size=(n, examples)).mean(axis=1)
+    return table({"loss": 0.05 + np.exp(-e / 1.5) + 0.001 * rng.standard_normal(n),
+                  "val_loss": val})
+
+
 def small_val(rng: np.random.Generator, n: int = 60, examples: int = 40) -> CurveTable:
     """Validation loss measured on `examples` examples: each epoch's value is the mean
     of that many per-example losses (exponential, mean on the true curve), so its noise

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from synthetic import (
     detect,
+    fast_fall,
     healthy,
     loss_up_acc_flat,
     same_data,
@@ -180,3 +181,53 @@ def test_a_converged_flat_curve_is_not_noisy() -> None:
     rng = np.random.default_rng(6)
     flat = table({"val_loss": 0.5 + 0.0015 * rng.standard_normal(40)})
     assert detect("noisy-validation", flat) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_tiny_validation_set_is_judged_after_the_first_fall(seed: int) -> None:
+    """noisy-digits-val25: after its fall the curve moves by its noise alone."""
+    (found,) = detect("noisy-validation", fast_fall(np.random.default_rng(seed), 50))
+    d = found.details
+    assert d["after_fall"] is True and 3 <= d["judged_from"] <= 20
+    assert found.start == 0 and found.end is None
+    assert d["noise_ratio"] > 0.25 and d["noise_rel"] > 0.08
+    assert d["size_factor"] == pytest.approx((d["noise_rel"] / 0.02) ** 2)
+    assert "after its first fall" in found.message
+    assert detect("noisy-validation", fast_fall(np.random.default_rng(seed), 5000)) == []
+
+
+def test_the_size_factor_after_the_fall_aims_at_target_rel() -> None:
+    (found,) = detect("noisy-validation", fast_fall(np.random.default_rng(0), 50))
+    (again,) = detect("noisy-validation", fast_fall(np.random.default_rng(0), 50),
+                      target_rel=found.details["noise_rel"] / 2)
+    assert again.details["size_factor"] == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_readable_rise_after_the_fall_is_not_noise(seed: int) -> None:
+    """overfit-digits-noise20: noise about 7 % of the level, but the overfitting rise
+    after the minimum spans many noise widths and can be read."""
+    rng = np.random.default_rng(seed)
+    e = np.arange(60.0)
+    val = 0.35 + np.exp(-e / 1.5) + 0.005 * e
+    noisy = val * (1 + 0.07 * rng.standard_normal(60))
+    assert detect("noisy-validation", table({"val_loss": noisy})) == []
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_curve_that_falls_for_most_of_the_run_is_read_by_its_fall(seed: int) -> None:
+    """erav2-s13 (OneCycle on CIFAR-10): still falling at the end, with 6 % noise in its
+    last quarter; judging only that quarter would call the ongoing fall noise."""
+    rng = np.random.default_rng(seed)
+    e = np.arange(35.0)
+    val = (0.3 + 1.4 * (1 - e / 40) ** 2) * (1 + 0.06 * rng.standard_normal(35))
+    assert detect("noisy-validation", table({"val_loss": val})) == []
+
+
+def test_a_converged_curve_after_a_fall_is_not_noisy() -> None:
+    """After the fall it is flat with 0.5 % noise: nothing moves it, and the noise is
+    small against its level."""
+    rng = np.random.default_rng(7)
+    e = np.arange(40.0)
+    val = (0.08 + np.exp(-e / 1.5)) * (1 + 0.005 * rng.standard_normal(40))
+    assert detect("noisy-validation", table({"val_loss": val})) == []

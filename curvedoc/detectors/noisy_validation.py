@@ -5,7 +5,10 @@ differences, which ignore the trend); the movement is the range of the smoothed 
 Both must be large: noise above `max_ratio` of the movement (trends smaller than a
 few noise widths are invisible) and above `min_noise` of the curve's level (a curve
 that barely moves because it has converged has small noise too, and a big validation
-set would not change it).
+set would not change it).  When the whole movement is the first epochs' fall, the
+noise is small against it however noisy the rest is, so the curve is judged again
+after that fall, where trends are read: there, noise above `late_ratio` of the
+movement (only noise moves the curve) and above `min_noise` of the level is too much.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from curvedoc.detectors import Detector, Option
-from curvedoc.detectors._format import num, pct
+from curvedoc.detectors._format import at, num, pct
 from curvedoc.detectors._stats import Curve, curve, noise, quality, smooth
 from curvedoc.findings import Finding, Severity
 
@@ -30,8 +33,8 @@ CODE = "noisy-validation"
 DOC = """\
 ## What it finds
 A validation curve (validation loss, else the validation score) whose epoch-to-epoch
-noise is so large against its total movement that its trends cannot be read: the
-noise is more than `max_ratio` of the range the smoothed curve covers, and more than
+noise is so large against its movement that its trends cannot be read: the noise is
+more than `max_ratio` of the range the smoothed curve covers, and more than
 `min_noise` of the curve's typical level (of the room left to perfect for an
 accuracy).  The finding gives both numbers, and how much larger the validation set
 would need to be to bring the noise down to `target_ratio` of the movement: the noise
@@ -39,8 +42,19 @@ of an average over n examples shrinks as 1/sqrt(n), so halving the noise takes f
 times the examples.  Other findings on a curve this noisy (an overfitting onset, a
 response to a learning-rate drop) are uncertain by about the noise.
 
+Most of a curve's movement is often its first few epochs' fall, against which any
+later noise looks small, although trends are read after it.  So a curve that passes
+on its whole run is judged again from where its first fall ends (where the smoothed
+curve first comes within two noise widths of its best level) when that later part is
+at least half the run: if only noise moves it there (noise above `late_ratio` of the
+later part's movement) and the noise is above `min_noise` of its level, the finding
+is reported with `after_fall` true and `judged_from` where that part starts, and the
+size factor brings the noise down to `target_rel` of the level instead.  The finding
+still covers the whole run: the validation set is the same from the first epoch on.
+
 A curve that is flat because the model converged is not noisy: its noise is small
-against its level, and a larger validation set would not make it move.
+against its level, and a larger validation set would not make it move.  A curve that
+falls for most of the run is read by its fall.
 
 ## Why it happens
 The validation loss is an average over the validation examples, and so is the
@@ -73,7 +87,17 @@ noise of its own.
 0.45 cannot be read; a validation set about 5.3x larger would bring the noise to 5%
 of the movement".  details: `noise` 0.2255, `movement` 1.946, `noise_ratio` 0.12,
 `noise_rel` 0.15, `size_factor` 5.3, `train_noise_rel` 0.003 (the training loss's
-noise against its level, when logged), `metric_used` "val_loss" (or "score").
+noise against its level, when logged), `metric_used` "val_loss" (or "score"),
+`after_fall` false, `judged_from` 0.
+
+Judged after the first fall (25 validation images): `noisy-validation` from epoch 0
+on: "val_loss jitters by 0.006626 from epoch to epoch after its first fall (epoch 7
+on), 7.4% of its level, while it moves only 0.02331 there: trends smaller than about
+0.01325 cannot be read; a validation set about 14x larger would bring the noise to
+2.0% of its level".
+details: `after_fall` true, `judged_from` 7, `noise`, `movement` and `noise_ratio`
+of that part, `noise_rel` 0.074, `size_factor` 14, `target_rel` 0.02 (instead of
+`target_ratio`).
 """
 
 OPTIONS = {
@@ -85,6 +109,13 @@ OPTIONS = {
                               "perfect)."),
     "target_ratio": Option(0.05, "The noise-to-movement ratio the suggested validation-set "
                                  "size aims at."),
+    "late_ratio": Option(0.25, "After the first fall (where trends are read): noise above "
+                               "this fraction of the smoothed curve's movement there (a "
+                               "movement under 4 noise widths: only noise moves it) is too "
+                               "much, when it also exceeds `min_noise` of the level."),
+    "target_rel": Option(0.02, "For a curve judged after its first fall: the noise-to-level "
+                               "ratio the suggested validation-set size aims at (at 2 %, a 5 % "
+                               "change stands 2.5 noise widths out)."),
 }
 
 
@@ -95,57 +126,101 @@ class _Noise:
     level: float  # what the noise is compared with: the typical level or room left
 
 
+@dataclass(frozen=True)
+class _Validation:
+    curve: Curve
+    role: str  # "val_loss" or "score"
+    perfect: float | None  # the score's best possible value, when it has one
+    worse: float  # +1 when higher values are worse (a loss), -1 when better
+
+
 def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
-    found = _validation(table)
-    if found is None or len(found[0]) < options["min_points"]:
+    val = _validation(table)
+    if val is None or len(val.curve) < options["min_points"]:
         return []
-    val, role, scale = found
-    measured = _measure(val, scale)
-    if measured.movement <= 0 or measured.level <= 0:
-        return []
-    ratio = measured.noise / measured.movement
-    relative = measured.noise / measured.level
-    if ratio <= options["max_ratio"] or relative <= options["min_noise"]:
-        return []
+    whole = _measure(val, 0)
+    first, judged = 0, whole
+    if not _too_noisy(whole, options["max_ratio"], options["min_noise"]):
+        first = _after_fall(val, whole.noise, int(options["min_points"]))
+        judged = _measure(val, first)
+        if first == 0 or not _too_noisy(judged, options["late_ratio"], options["min_noise"]):
+            return []
+    ratio = judged.noise / judged.movement
+    relative = judged.noise / judged.level
     details: dict[str, Any] = {
         "axis": table.x_name,
-        "metric_used": role,
-        "noise": measured.noise,
-        "movement": measured.movement,
+        "metric_used": val.role,
+        "noise": judged.noise,
+        "movement": judged.movement,
         "noise_ratio": ratio,
         "noise_rel": relative,
-        "size_factor": (ratio / options["target_ratio"]) ** 2,
-        "target_ratio": options["target_ratio"],
+        "judged_from": float(val.curve.x[first]),
+        "after_fall": first > 0,
     }
+    if first:
+        details.update(size_factor=(relative / options["target_rel"]) ** 2,
+                       target_rel=options["target_rel"])
+    else:
+        details.update(size_factor=(ratio / options["target_ratio"]) ** 2,
+                       target_ratio=options["target_ratio"])
     train = curve(table, "train_loss")
     if train is not None and len(train) >= options["min_points"]:
         level = float(np.median(np.abs(train.y)))
         if level > 0:
             details["train_noise_rel"] = noise(train.y) / level
-    return [Finding(CODE, Severity.WARNING, float(val.x[0]), None, _message(details, val.column),
-                    val.column, details)]
+    column = val.curve.column
+    return [Finding(CODE, Severity.WARNING, float(val.curve.x[0]), None,
+                    _message(details, column), column, details)]
 
 
-def _validation(table: CurveTable) -> tuple[Curve, str, float | None] | None:
+def _too_noisy(measured: _Noise, max_ratio: float, min_noise: float) -> bool:
+    """Noise above `max_ratio` of the movement and above `min_noise` of the level."""
+    return (measured.movement > 0 and measured.level > 0
+            and measured.noise > max_ratio * measured.movement
+            and measured.noise > min_noise * measured.level)
+
+
+def _validation(table: CurveTable) -> _Validation | None:
     """Validation loss, else the score; with the score's perfect value when it has one."""
     loss = curve(table, "val_loss")
     if loss is not None:
-        return loss, "val_loss", None
+        return _Validation(loss, "val_loss", None, 1.0)
     score = quality(table)
     if score is None:
         return None
-    return score.curve, "score", score.perfect
+    return _Validation(score.curve, "score", score.perfect, -score.sign)
 
 
-def _measure(val: Curve, perfect: float | None) -> _Noise:
-    s = smooth(val.x, val.y)
-    level = np.abs(val.y - perfect) if perfect is not None else np.abs(val.y)
-    return _Noise(noise(val.y), float(np.max(s) - np.min(s)), float(np.median(level)))
+def _after_fall(val: _Validation, sigma: float, min_points: int) -> int:
+    """Where the first fall (of a loss; the first rise of a score) ends: the first point at
+    which the smoothed curve comes within two noise widths of its best level.  From there
+    on the curve's moves are what is read (an overfitting rise, the response to a drop),
+    so its readability is judged there.  0 when that part is shorter than `min_points` or
+    than half the curve: a curve that falls for most of the run is read by its fall."""
+    c = val.curve
+    bad = val.worse * smooth(c.x, c.y)
+    end = int(np.argmax(bad <= np.min(bad) + 2.0 * sigma))
+    return end if len(c) - end >= max(min_points, len(c) / 2) else 0
+
+
+def _measure(val: _Validation, first: int) -> _Noise:
+    """Noise, movement of the smoothed curve and level, from point `first` on."""
+    x, y = val.curve.x[first:], val.curve.y[first:]
+    s = smooth(x, y)
+    level = np.abs(y - val.perfect) if val.perfect is not None else np.abs(y)
+    return _Noise(noise(y), float(np.max(s) - np.min(s)), float(np.median(level)))
 
 
 def _message(d: dict[str, Any], name: str) -> str:
     axis = d["axis"]
     against = "its level" if d["metric_used"] == "val_loss" else "the room left to perfect"
+    if d["after_fall"]:
+        return (f"{name} jitters by {num(d['noise'])} from {axis} to {axis} after its first "
+                f"fall ({at(axis, d['judged_from'])} on), {pct(d['noise_rel'])} of "
+                f"{against}, while it moves only {num(d['movement'])} there: trends smaller "
+                f"than about {num(2 * d['noise'])} cannot be read; a validation set about "
+                f"{d['size_factor']:.2g}x larger would bring the noise to "
+                f"{pct(d['target_rel'])} of {against}")
     return (f"{name} jitters by {num(d['noise'])} from {axis} to {axis}, "
             f"{pct(d['noise_ratio'])} of the {num(d['movement'])} it moves in total "
             f"({pct(d['noise_rel'])} of {against}): trends smaller than about "
@@ -156,11 +231,21 @@ def _message(d: dict[str, Any], name: str) -> str:
 
 def _seen(f: Finding) -> str:
     d = f.details
-    text = (f"From one logged point to the next, {f.metric} moves by about "
-            f"{num(d['noise'])} (a robust estimate that ignores the trend), "
-            f"{pct(d['noise_ratio'])} of the {num(d['movement'])} the smoothed curve spans "
-            f"over the whole run: any change smaller than about twice the noise is "
-            f"indistinguishable from chance.")
+    if d["after_fall"]:
+        text = (f"After its first fall, from {at(d['axis'], d['judged_from'])} on, where "
+                f"trends such as an overfitting rise or the response to a learning-rate "
+                f"drop are read, {f.metric} moves by about {num(d['noise'])} from one "
+                f"logged point to the next (a robust estimate that ignores the trend), "
+                f"{pct(d['noise_rel'])} of its level, while the smoothed curve spans only "
+                f"{num(d['movement'])} there: nothing but the noise moves it, and any "
+                f"change smaller than about twice the noise is indistinguishable from "
+                f"chance.")
+    else:
+        text = (f"From one logged point to the next, {f.metric} moves by about "
+                f"{num(d['noise'])} (a robust estimate that ignores the trend), "
+                f"{pct(d['noise_ratio'])} of the {num(d['movement'])} the smoothed curve "
+                f"spans over the whole run: any change smaller than about twice the noise "
+                f"is indistinguishable from chance.")
     if "train_noise_rel" in d:
         if d["train_noise_rel"] >= d["noise_rel"] / 2:
             text += (f" The training loss is jumpy too ({pct(d['train_noise_rel'])} of its "
