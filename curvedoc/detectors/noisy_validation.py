@@ -8,11 +8,13 @@ that barely moves because it has converged has small noise too, and a big valida
 set would not change it).  When the whole movement is the first epochs' fall, the
 noise is small against it however noisy the rest is, so the curve is judged again
 after that fall, where trends are read: there, noise above `late_ratio` of the
-movement (only noise moves the curve) and above `min_noise` of the level is too much.
+movement (only noise moves the curve) and clearly above `min_noise` of the level (by
+the noise estimate's own 95 % margin, about 2.5/sqrt(n) for n points) is too much.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -47,7 +49,10 @@ later noise looks small, although trends are read after it.  So a curve that pas
 on its whole run is judged again from where its first fall ends (where the smoothed
 curve first comes within two noise widths of its best level) when that later part is
 at least half the run: if only noise moves it there (noise above `late_ratio` of the
-later part's movement) and the noise is above `min_noise` of its level, the finding
+later part's movement) and the noise is clearly above `min_noise` of its level (beyond
+the uncertainty of a noise measured on n points: by a factor 1 + 2.5/sqrt(n), 1.35 for
+50 points, so a healthy curve whose noise is just under `min_noise` is not reported by
+chance), the finding
 is reported with `after_fall` true and `judged_from` where that part starts, and the
 size factor brings the noise down to `target_rel` of the level instead.  The finding
 still covers the whole run: the validation set is the same from the first epoch on.
@@ -112,11 +117,19 @@ OPTIONS = {
     "late_ratio": Option(0.25, "After the first fall (where trends are read): noise above "
                                "this fraction of the smoothed curve's movement there (a "
                                "movement under 4 noise widths: only noise moves it) is too "
-                               "much, when it also exceeds `min_noise` of the level."),
+                               "much, when it also clearly exceeds `min_noise` of the "
+                               "level (by 1 + 2.5/sqrt(n) for n points)."),
     "target_rel": Option(0.02, "For a curve judged after its first fall: the noise-to-level "
                                "ratio the suggested validation-set size aims at (at 2 %, a 5 % "
                                "change stands 2.5 noise widths out)."),
 }
+
+
+#: For white noise of deviation s, `_stats.noise` over n points exceeds s by more than
+#: about 2.5 s / sqrt(n) one time in twenty (its spread is about 1.4 s / sqrt(n)): the
+#: margin by which a noise estimate must pass a threshold to be above it with 95 %
+#: confidence.
+_CLEAR = 2.5
 
 
 @dataclass(frozen=True)
@@ -143,7 +156,11 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     if not _too_noisy(whole, options["max_ratio"], options["min_noise"]):
         first = _after_fall(val, whole.noise, int(options["min_points"]))
         judged = _measure(val, first)
-        if first == 0 or not _too_noisy(judged, options["late_ratio"], options["min_noise"]):
+        # the level test decides here, so the noise must clear it beyond its estimate's
+        # own uncertainty
+        clear = 1.0 + _CLEAR / math.sqrt(len(val.curve) - first)
+        if first == 0 or not _too_noisy(judged, options["late_ratio"],
+                                        clear * options["min_noise"]):
             return []
     ratio = judged.noise / judged.movement
     relative = judged.noise / judged.level
