@@ -151,3 +151,14 @@ def test_summary_only() -> None:
     # Same file name: the folders tell the runs apart, and the name they share is dropped.
     assert re.search(r"\n +1 +a +30 epochs", out) and re.search(r"\n +2 +b +30 epochs", out)
     assert "source" not in out and "What we see" not in out
+
+
+def test_piped_summary_keeps_every_run_name_whole() -> None:
+    """Off a terminal the summary takes the width it needs: with many long names and many
+    findings it used to be measured at the console's width, which dropped the `#` and
+    `run` columns altogether (or folded the names mid-word)."""
+    tables = [report_data.table(f"sweep/{'long-run-name-' * 3}{i}/training.log")
+              for i in range(3)]
+    out = rendered(report_data.report(*tables), width=60, summary_only=True)
+    for i in range(3):
+        assert re.search(rf"\n +{i + 1} +{'long-run-name-' * 3}{i} +30 epochs", out), out

@@ -44,6 +44,8 @@ __all__ = ["Plots", "TextOptions", "num", "render", "run_report", "short_metric"
 WIDE = 150
 #: Prose wider than this is hard to read, however wide the terminal.
 TEXT_WIDTH = 110
+#: The width a piped summary table is measured at: more than any table needs.
+_UNBOUNDED = 10_000
 
 _KIND_ORDER = (Kind.LOSS, Kind.ACC, Kind.METRIC, Kind.ERROR, Kind.LR, Kind.LOSS_PART, Kind.OTHER)
 _SPLIT_ORDER = (Split.TRAIN, Split.VAL, Split.TEST, None)
@@ -65,15 +67,29 @@ def render(report: Report, console: Console, options: TextOptions = TextOptions(
     """Write the report: a summary table when there are several runs, then each run."""
     if len(report.runs) > 1 or (options.summary_only and report.runs):
         table = summary(report.runs)
-        # Off a terminal nothing wraps lines, so the table takes the width it needs
-        # rather than folding an epoch list ("lr-drop @ 30, 6" / "0") into a wrong one.
-        width = None if console.is_terminal else max(console.width,
-                                                      console.measure(table).maximum)
-        console.print(table, width=width, crop=False)
+        if console.is_terminal:
+            console.print(table, crop=False)
+        else:
+            _print_natural_width(console, table)
     if options.summary_only:
         return
     for run in report.runs:
         console.print(run_report(run, options), crop=False)  # long paths stay whole
+
+
+def _print_natural_width(console: Console, renderable: RenderableType) -> None:
+    """Off a terminal nothing wraps lines, so the summary takes the width it needs rather
+    than folding an epoch list ("lr-drop @ 30, 6" / "0") into a wrong one, or dropping
+    whole columns (the run names).  The console itself is widened for the one print:
+    both `measure` and `print(width=...)` are capped at the console's width."""
+    needed = console.measure(renderable,
+                             options=console.options.update_width(_UNBOUNDED)).maximum
+    saved = console.width
+    console.width = max(saved, needed)
+    try:
+        console.print(renderable, crop=False)
+    finally:
+        console.width = saved
 
 
 def render_plain(report: Report, width: int = 100) -> str:
