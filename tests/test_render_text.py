@@ -162,3 +162,12 @@ def test_piped_summary_keeps_every_run_name_whole() -> None:
     out = rendered(report_data.report(*tables), width=60, summary_only=True)
     for i in range(3):
         assert re.search(rf"\n +{i + 1} +{'long-run-name-' * 3}{i} +30 epochs", out), out
+
+
+def test_last_value_names_the_epoch_it_was_logged_at() -> None:
+    """A Lightning log ends with a test row (an epoch with no validation): "last" is the
+    last validation value and its own epoch, not the log's last epoch."""
+    table = report_data.table()
+    table.frame.loc[table.frame.index[-1], ["val_loss", "val_accuracy"]] = float("nan")
+    out = rendered(Report(runs=[RunReport(table, [])]))
+    assert "(last 1.424 at epoch 28)" in out, out

@@ -152,7 +152,8 @@ def _header(table: CurveTable) -> RenderableType:
         line.append(f"{printable(top.column)} {num(top.value)}", style="bold")
         line.append(f" at {table.x_name} ")
         line.append(x_text(top.x), style="bold")
-        line.append(f"   (last {num(top.last)} at {table.x_name} {x_text(table.x[-1])})", style="dim")
+        line.append(f"   (last {num(top.last)} at {table.x_name} {x_text(top.last_x)})",
+                    style="dim")
         grid.add_row("best", line)
     for note in table.notes:
         grid.add_row("note", Text(printable(note)))
