@@ -171,3 +171,20 @@ def test_real_appended_runs_overfit_from_different_epochs(real_logs, monkeypatch
         ("run 1 of 2", [8]), ("run 2 of 2", [0])]
     out = cli("compare", str(log)).out
     assert "overfitting  starts at epoch 8 in run 1 of 2, 0 in run 2 of 2" in out
+
+
+@pytest.mark.parametrize("color", ["never", "always"])  # piped, and as on a terminal
+def test_narrow_screen_folds_names_but_never_cuts_a_number(cli, tmp_path, monkeypatch,
+                                                           color) -> None:
+    """At 50 columns the key numbers did not fit: rich cut them ("0.0…", or "0" for
+    0.07024) or dropped whole columns.  Names fold; numbers stay whole."""
+    write_keras_csv(tmp_path / "a-rather-long-run-name-one" / "training.log",
+                    overfitting_rows())
+    write_keras_csv(tmp_path / "a-rather-long-run-name-two" / "training.log", clean_rows())
+    monkeypatch.setenv("COLUMNS", "50")
+    result = cli("compare", str(tmp_path), "--color", color)
+    assert result.code == 0, result.err
+    out = ANSI.sub("", re.sub(r"\x1b\[[0-9;]*m", "", result.out))
+    for number in ("0.07024", "0.64", "0.4209", "0.4509"):
+        assert re.search(rf"(^| ){re.escape(number)}( |$)", out, flags=re.MULTILINE), out
+    assert "…" not in out

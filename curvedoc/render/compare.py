@@ -19,7 +19,7 @@ from curvedoc.comparison import CodeDifference, Comparison, Entry
 from curvedoc.findings import Finding
 from curvedoc.render import palette
 from curvedoc.render.safe import printable
-from curvedoc.render.text import Plots, num, short_metric, x_text
+from curvedoc.render.text import Plots, num, print_unclipped, short_metric, x_text
 
 __all__ = ["MAX_NAMED", "differences", "phrase", "render"]
 
@@ -45,7 +45,7 @@ def render(comparison: Comparison, console: Console, *, plot: bool = False,
             console.print(Text())
             console.print(Plots(shown))
     console.print(Text())
-    console.print(key_numbers(entries))
+    print_unclipped(console, key_numbers(entries))
     console.print(Text())
     console.print(differences(comparison))
 

@@ -37,14 +37,14 @@ from curvedoc.table import CurveTable
 if TYPE_CHECKING:
     from curvedoc.render.plot import Panel
 
-__all__ = ["Plots", "TextOptions", "num", "render", "run_report", "short_metric", "summary",
-           "x_text"]
+__all__ = ["Plots", "TextOptions", "num", "print_unclipped", "render", "run_report",
+           "short_metric", "summary", "x_text"]
 
 #: From this width on, plots go two abreast.
 WIDE = 150
 #: Prose wider than this is hard to read, however wide the terminal.
 TEXT_WIDTH = 110
-#: The width a piped summary table is measured at: more than any table needs.
+#: The width a table is measured at by `print_unclipped`: more than any table needs.
 _UNBOUNDED = 10_000
 
 _KIND_ORDER = (Kind.LOSS, Kind.ACC, Kind.METRIC, Kind.ERROR, Kind.LR, Kind.LOSS_PART, Kind.OTHER)
@@ -66,28 +66,26 @@ class TextOptions:
 def render(report: Report, console: Console, options: TextOptions = TextOptions()) -> None:
     """Write the report: a summary table when there are several runs, then each run."""
     if len(report.runs) > 1 or (options.summary_only and report.runs):
-        table = summary(report.runs)
-        if console.is_terminal:
-            console.print(table, crop=False)
-        else:
-            _print_natural_width(console, table)
+        print_unclipped(console, summary(report.runs))
     if options.summary_only:
         return
     for run in report.runs:
         console.print(run_report(run, options), crop=False)  # long paths stay whole
 
 
-def _print_natural_width(console: Console, renderable: RenderableType) -> None:
-    """Off a terminal nothing wraps lines, so the summary takes the width it needs rather
-    than folding an epoch list ("lr-drop @ 30, 6" / "0") into a wrong one, or dropping
-    whole columns (the run names).  The console itself is widened for the one print:
-    both `measure` and `print(width=...)` are capped at the console's width."""
-    needed = console.measure(renderable,
-                             options=console.options.update_width(_UNBOUNDED)).maximum
+def print_unclipped(console: Console, table: RenderableType) -> None:
+    """Print a table whose cells must stay whole (run names, numbers, epoch lists).
+
+    Too narrow a console makes rich cut no-wrap cells ("0.0…"), or drop whole columns:
+    on a terminal the console is widened to the table's minimum (names fold, numbers do
+    not), off a terminal, where nothing wraps lines, to its natural width, so an epoch
+    list is not folded into a wrong one ("lr-drop @ 30, 6" / "0").  The console itself
+    is widened for the one print: `measure` and `print(width=...)` are capped at it."""
+    needed = console.measure(table, options=console.options.update_width(_UNBOUNDED))
     saved = console.width
-    console.width = max(saved, needed)
+    console.width = max(saved, needed.minimum if console.is_terminal else needed.maximum)
     try:
-        console.print(renderable, crop=False)
+        console.print(table, crop=False)
     finally:
         console.width = saved
 
