@@ -72,6 +72,24 @@ def test_bad_color_value_is_a_usage_error(cli, fakes, log) -> None:
     assert result.code == 2 and "--color must be one of" in result.err
 
 
+@pytest.mark.parametrize("command", ["diagnose", "check", "compare"])
+def test_unknown_format_lists_output_and_log_formats(cli, fakes, log, command) -> None:
+    """`-f` takes either kind, so its error lists both: it used to list only the log
+    formats, which sent a user who meant `-f junit` looking in the wrong list."""
+    result = cli(command, str(log), str(log), "-f", "xml")
+    assert result.code == 2 and not result.out
+    line = result.err.strip()
+    assert "\n" not in line and "'xml'" in line
+    assert "output formats: text, concise, json, markdown, github, junit" in line
+    assert "log formats: tfevents," in line and "plain-csv" in line
+
+
+def test_unknown_log_format_says_it_is_a_log_format(cli, fakes, log) -> None:
+    result = cli("diagnose", str(log), "--log-format", "xml")
+    assert result.code == 2
+    assert result.err.startswith("curvedoc: error: unknown log format 'xml'; ")
+
+
 def test_errors_and_warnings_go_to_stderr(cli, fakes, log, tmp_path) -> None:
     result = cli("diagnose", str(log), str(tmp_path / "missing.csv"))
     assert result.code == 2
