@@ -189,8 +189,10 @@ def watch(
     interval: Annotated[float, typer.Option(
         "--interval", help="Seconds between checks for changes.")] = 1.0,
     idle: Annotated[float | None, typer.Option(
-        "--idle", help="Stop once the log has not changed for this many seconds "
-                       "(default: never; Ctrl-C stops).", show_default=False)] = None,
+        "--idle", help="Stop once the log exists and has not changed for this many "
+                       "seconds (training has ended): exit 0, or 2 if it could not be "
+                       "read.  Waiting for it to appear is not limited.  Default: follow "
+                       "until Ctrl-C.", show_default=False)] = None,
     log_format: LogFormatOpt = None,
     plot: PlotOpt = None,
     color: ColorOpt = "auto",
