@@ -108,6 +108,27 @@ def test_curvedoc_toml_uses_top_level_keys(tmp_path: Path) -> None:
     assert config.ignore == {"note"} and config.options == {"rises": {"min_rise": 1.0}}
 
 
+def test_tool_table_in_a_curvedoc_toml_says_where_settings_go(tmp_path: Path) -> None:
+    """The README's example has `[tool.curvedoc]`; pasted into a curvedoc.toml it said
+    "unknown key 'tool' in the top level", which did not tell the user what to change."""
+    path = _write(tmp_path / "curvedoc.toml", "[tool.curvedoc]\nignore = ['note']\n")
+    with pytest.raises(CurvedocError) as info:
+        load_config(str(path))
+    assert str(info.value) == (
+        f"{path}: settings go at the top level of this file, without the tool.curvedoc "
+        "prefix, which is for pyproject.toml: [tool.curvedoc.options.overfitting] becomes "
+        "[options.overfitting]")
+
+
+def test_named_pyproject_without_the_table_is_an_error(cli, tmp_path: Path) -> None:
+    """`--config pyproject.toml` whose file has no [tool.curvedoc] used to run silently
+    with the defaults, as if the settings had been read."""
+    path = _write(tmp_path / "sub" / "pyproject.toml", "[project]\nname = 'x'\n")
+    with pytest.raises(CurvedocError) as info:
+        load_config(str(path))
+    assert str(info.value) == f"{path}: no [tool.curvedoc] table in this file"
+
+
 def test_missing_config_file_is_exit_2(cli, tmp_path: Path) -> None:
     log = fakes.write_keras_csv(tmp_path / "history.csv", fakes.clean_rows())
     result = cli("check", str(log), "--config", "nope.toml")
