@@ -190,6 +190,25 @@ def test_column_mapping_per_glob(cli, tmp_path: Path) -> None:
     assert json.loads(result.out)["runs"][0]["metrics"]["objective"]["role"] == "val_loss"
 
 
+def test_named_columns_make_a_csv_readable(cli, tmp_path: Path) -> None:
+    """The README's `--x iter --val-loss objective_valid --train-loss objective`: a CSV
+    none of whose names says what it is was refused ("not a training log") before the
+    names the user gave were looked at; so was the same mapping from a config file."""
+    fakes.write_keras_csv(tmp_path / "runs" / "a.csv", fakes.overfitting_rows(),
+                          ("iter", "objective", "objective_valid"))
+    assert cli("check", "runs/a.csv").code == 2  # nothing said: not recognisably a log
+    result = cli("diagnose", "runs/a.csv", "-f", "json", "--x", "iter", "--val-loss",
+                 "objective_valid", "--train-loss", "objective")
+    assert result.code == 0, result.err
+    run = json.loads(result.out)["runs"][0]
+    assert run["x_column"] == "iter" and run["metrics"]["objective_valid"]["role"] == "val_loss"
+    _write(tmp_path / "curvedoc.toml", "[columns.'runs/*.csv']\nx = 'iter'\n"
+                                       "val-loss = 'objective_valid'\n")
+    assert cli("check", "runs/a.csv").code == 1, "read, and the overfitting found"
+    # A name the file does not have does not make it a log.
+    assert cli("diagnose", "runs/a.csv", "--config", "/dev/null", "--val-loss", "nope").code == 2
+
+
 def test_help_does_not_load_the_config_machinery() -> None:
     code = ("import sys; from curvedoc.cli import main; main(['check', '--help']); "
             "print([m for m in ('curvedoc.config', 'tomllib', 'tomli', 'curvedoc.detectors') "
