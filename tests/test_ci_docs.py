@@ -89,7 +89,7 @@ def test_the_example_output_is_what_check_prints(cli, monkeypatch: pytest.Monkey
     sample = DOC.parent.parent / "sample_logs" / "keras_history.json"
     real = {m["code"]: _skeleton(m["message"]) for m in re.finditer(
         r"^\S+:\d+: (?P<code>[a-z-]+) (?P<message>.+)$", cli("check", str(sample)).out,
-        flags=re.M)}
+        flags=re.MULTILINE)}
     (example,) = _blocks("console")
     lines = example.splitlines()[1:]
     findings = [re.fullmatch(r"\S+( \[run \d+ of \d+\])?:\d+: (?P<code>[a-z-]+) (?P<m>.+)",

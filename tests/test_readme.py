@@ -14,7 +14,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def test_example_output_is_what_diagnose_prints(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     command = "curvedoc diagnose sample_logs/keras_resnet_like.csv --no-plot"
-    block = re.search(rf"```console\n\$ {re.escape(command)}\n(.*?)```", README, re.S)
+    block = re.search(rf"```console\n\$ {re.escape(command)}\n(.*?)```", README, re.DOTALL)
     assert block, "the README's first example is gone"
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("COLUMNS", "100")
@@ -31,7 +31,7 @@ def test_example_output_is_what_diagnose_prints(cli, monkeypatch: pytest.MonkeyP
 
 
 def test_python_example_runs(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    (code,) = re.findall(r"```python\n(.*?)```", README, re.S)
+    (code,) = re.findall(r"```python\n(.*?)```", README, re.DOTALL)
     monkeypatch.chdir(ROOT / "sample_logs")
     exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - the README's own example
     assert "metrics.csv" in capsys.readouterr().out
