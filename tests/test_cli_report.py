@@ -118,6 +118,16 @@ def test_save_svg_and_html_hold_the_plot(cli, fakes, log, tmp_path) -> None:
     assert "<html" in page and "┤" in page and "overfitting" in page
 
 
+def test_save_svg_with_a_machine_format_still_saves_the_picture(cli, fakes, log,
+                                                                 tmp_path) -> None:
+    """`-f json --save-svg FILE` exited 0 without writing FILE: the picture was only
+    made on the text path."""
+    svg = tmp_path / "report.svg"
+    result = cli("diagnose", str(log), "-f", "json", "--save-svg", str(svg))
+    assert result.code == 0 and result.out.startswith("{")
+    assert "┤" in svg.read_text(encoding="utf-8")
+
+
 def test_save_svg_to_an_unwritable_path_is_a_clean_error(cli, fakes, log, tmp_path) -> None:
     result = cli("diagnose", str(log), "--save-svg", str(tmp_path / "no" / "such" / "x.svg"))
     assert result.code == 2 and "cannot write" in result.err
