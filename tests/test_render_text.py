@@ -171,3 +171,16 @@ def test_last_value_names_the_epoch_it_was_logged_at() -> None:
     table.frame.loc[table.frame.index[-1], ["val_loss", "val_accuracy"]] = float("nan")
     out = rendered(Report(runs=[RunReport(table, [])]))
     assert "(last 1.424 at epoch 28)" in out, out
+
+
+def test_a_one_point_run_is_counted_in_the_singular() -> None:
+    """"1 steps" in the summary and "1 points at steps 7–7" in the header."""
+    from curvedoc.table import RawRun, build
+
+    (one,) = build(RawRun(report_data.frame().iloc[:1], "one.csv", "keras-csv", step="epoch"))
+    (other,) = build(RawRun(report_data.frame(), "two.csv", "keras-csv", step="epoch"))
+    out = rendered(report_data.report(one, other))
+    assert re.search(r"one\.csv +1 step +", out) and "1 steps" not in out
+    lines = [line.rstrip() for line in out.splitlines()]
+    assert "format   keras-csv, 1 point at step 0" in lines
+    assert "30 points at steps 0–29" in out
