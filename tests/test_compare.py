@@ -188,3 +188,17 @@ def test_narrow_screen_folds_names_but_never_cuts_a_number(cli, tmp_path, monkey
     for number in ("0.07024", "0.64", "0.4209", "0.4509"):
         assert re.search(rf"(^| ){re.escape(number)}( |$)", out, flags=re.MULTILINE), out
     assert "…" not in out
+
+
+def test_length_column_says_points_unless_every_epoch_is_one(cli, tmp_path) -> None:
+    """Two detectron2-style logs (a record every 20 iterations) were listed under
+    "steps" with their number of records."""
+    for name in ("a", "b"):
+        rows = "".join(f'{{"iteration": {19 + 20 * i}, "total_loss": {1 / (i + 1)}}}\n'
+                       for i in range(30))
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(rows, encoding="utf-8")
+    result = cli("compare", str(tmp_path / "a"), str(tmp_path / "b"))
+    assert result.code == 0, result.err
+    assert re.search(r"#\s+run\s+points\s+step", result.out), result.out
+    assert "steps" not in result.out.split("How their")[0]

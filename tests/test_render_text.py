@@ -6,6 +6,7 @@ import io
 import re
 
 import fake_detectors
+import numpy as np
 import pytest
 import report_data
 from rich.console import Console
@@ -174,13 +175,35 @@ def test_last_value_names_the_epoch_it_was_logged_at() -> None:
 
 
 def test_a_one_point_run_is_counted_in_the_singular() -> None:
-    """"1 steps" in the summary and "1 points at steps 7–7" in the header."""
+    """"1 steps" in the summary and "1 points at steps 0–0" in the header."""
     from curvedoc.table import RawRun, build
 
     (one,) = build(RawRun(report_data.frame().iloc[:1], "one.csv", "keras-csv", step="epoch"))
     (other,) = build(RawRun(report_data.frame(), "two.csv", "keras-csv", step="epoch"))
     out = rendered(report_data.report(one, other))
-    assert re.search(r"one\.csv +1 step +", out) and "1 steps" not in out
+    assert re.search(r"one\.csv +1 point +", out) and "1 points" not in out
     lines = [line.rstrip() for line in out.splitlines()]
     assert "format   keras-csv, 1 point at step 0" in lines
     assert "30 points at steps 0–29" in out
+
+
+@pytest.mark.parametrize(("x", "axis", "header", "length"), [
+    (np.round(np.arange(30) * 0.1 + 0.1, 2), "epoch", "30 points at epochs 0.1–3",
+     "30 points"),
+    (np.arange(30) * 5, "epoch", "30 points at epochs 0–145", "30 points"),
+    (np.arange(30) * 20 + 19, "step", "30 points at steps 19–599", "30 points"),
+    (np.arange(30), "epoch", "30 epochs (0–29)", "30 epochs"),
+])
+def test_length_counts_epochs_only_when_every_epoch_is_a_point(x, axis, header,
+                                                               length) -> None:
+    """The summary said "33 epochs" for a Hugging Face run of 33 evaluations over 3
+    epochs, and "60 steps" for 60 points logged over 1200 iterations."""
+    from curvedoc.table import RawRun, build
+
+    frame = report_data.frame().assign(epoch=x)
+    (a,) = build(RawRun(frame, "a.csv", "keras-csv", **{axis: "epoch"}))
+    (b,) = build(RawRun(frame, "b.csv", "keras-csv", **{axis: "epoch"}))
+    out = rendered(report_data.report(a, b))
+    lines = [line.rstrip() for line in out.splitlines()]
+    assert f"format   keras-csv, {header}" in lines
+    assert re.search(rf"\n +1 +a\.csv +{length} +loss", out), out

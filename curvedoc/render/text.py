@@ -30,7 +30,7 @@ from curvedoc.findings import Finding, x_value
 from curvedoc.ranking import best, ranked
 from curvedoc.render import palette
 from curvedoc.render.safe import printable
-from curvedoc.render.summary import plural, short_labels
+from curvedoc.render.summary import every_epoch, length, short_labels
 from curvedoc.roles import Kind, Split
 from curvedoc.table import CurveTable
 
@@ -163,14 +163,11 @@ def _header(table: CurveTable) -> RenderableType:
 
 def _extent(table: CurveTable) -> str:
     first, last = x_text(table.x[0]), x_text(table.x[-1])
-    points = plural(table.points, "point", "points")
     where = first if first == last else f"{first}–{last}"
-    if table.x_name == "epoch" and all(float(v).is_integer() for v in table.x):
-        text = f"{plural(table.points, 'epoch', 'epochs')} ({where})"
-    elif table.x_name == "epoch":  # fractional epochs: points logged at epochs a..b
-        text = f"{points} at {'epoch' if first == last else 'epochs'} {where}"
-    else:
-        text = f"{points} at {'step' if first == last else 'steps'} {where}"
+    if every_epoch(table):
+        text = f"{length(table)} ({where})"
+    else:  # fractional or sparse epochs, or steps: points logged at a..b
+        text = f"{length(table)} at {table.x_name}{'' if first == last else 's'} {where}"
     if table.steps is not None:
         text += f", from {len(table.steps)} step-level rows"
     return text
@@ -354,8 +351,7 @@ def summary(runs: Sequence[RunReport]) -> RenderableType:
         where = Text("—") if top is None else Text.assemble(
             (short_metric(run.table, top.column), "dim"), f" {num(top.value)} @ {x_text(top.x)}")
         table.add_row("—" if top is None else str(place), Text(label),
-                      plural(run.table.points, run.table.x_name, f"{run.table.x_name}s"),
-                      where,
+                      length(run.table), where,
                       _findings_by_code(run.findings))
     return Group(Text(printable(title), style="bold"), table)
 
