@@ -207,3 +207,18 @@ def test_length_counts_epochs_only_when_every_epoch_is_a_point(x, axis, header,
     lines = [line.rstrip() for line in out.splitlines()]
     assert f"format   keras-csv, {header}" in lines
     assert re.search(rf"\n +1 +a\.csv +{length} +loss", out), out
+
+
+def test_summary_on_an_80_column_terminal_fits_and_keeps_names_and_numbers() -> None:
+    """On a terminal too narrow for the table, rich shrank every column: the `#` and
+    `run` columns vanished and lengths read "10 epoc…".  Names fold and epoch lists wrap
+    instead, and no line is wider than the screen."""
+    tables = [report_data.table(f"sweep/{'long-run-name-' * 3}{i}/training.log")
+              for i in range(12)]
+    out = ANSI.sub("", re.sub(r"\x1b\[[0-9;]*m", "", rendered(
+        report_data.report(*tables), width=80, terminal=True, summary_only=True)))
+    assert max(len(line) for line in out.splitlines()) <= 80, out
+    assert "…" not in out
+    for i in range(1, 13):
+        assert re.search(rf"\n +{i} +long-run-na", out), out
+    assert out.count("30 epochs") == 12
