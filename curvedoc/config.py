@@ -214,6 +214,9 @@ def _options(table: Mapping[str, Any], source: str) -> dict[str, dict[str, float
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise CurvedocError(f"options.{code}.{name} must be a number, not {value!r}",
                                     source)
+            problem = detector.options[option].problem(float(value))
+            if problem:
+                raise CurvedocError(f"options.{code}.{name} {problem}, not {value!r}", source)
             options.setdefault(code, {})[option] = float(value)
     return options
 
