@@ -52,6 +52,14 @@ class Recipe:
     `model` is `mlp` (hidden widths `hidden`) or `resnet` (a small residual CNN with
     batch norm whose width is `hidden[0]`); `dropout` sits after every hidden layer of
     the MLP and before the ResNet's classifier.
+
+    `val_on_train` validates on the training examples themselves (as trained, noisy
+    labels included, without augmentation): any difference between the two losses then
+    comes from how they are computed.  `loss` is how the epoch's training loss is
+    averaged for the log: `mean` weighs each example once, as Keras does; `naive` adds up
+    each batch's *summed* loss and divides by the number of batches (a
+    `reduction="sum"` loss logged as if it were a mean), which puts the logged training
+    loss `batch_size` times too high while the optimiser still steps on the mean.
     """
 
     data: str = "digits"
@@ -76,6 +84,8 @@ class Recipe:
     epochs: int = 50
     batch_size: int = 32
     data_seed: int = 0
+    val_on_train: bool = False
+    loss: str = "mean"
 
 
 @dataclass
@@ -222,6 +232,8 @@ def train(recipe: Recipe, seed: int,
     x_train, y_train, x_val, y_val = _split(recipe, seed)
     _, _, classes, shape = _dataset(recipe)
     x_train, x_val = x_train.reshape(-1, *shape), x_val.reshape(-1, *shape)
+    if recipe.val_on_train:
+        x_val, y_val = x_train, y_train
     model = _model(recipe, shape, classes)
     if recipe.optimizer == "adam":
         optimizer: torch.optim.Optimizer = torch.optim.Adam(
@@ -261,7 +273,9 @@ def train(recipe: Recipe, seed: int,
             optimizer.step()
             global_step += 1
             correct = int((logits.argmax(1) == labels).sum())
-            total_loss += loss.item() * len(index)
+            # `naive`: this batch's summed loss, to be averaged over batches, not examples
+            total_loss += loss.item() * len(index) * (
+                1 if recipe.loss == "mean" else len(y_train) / steps_per_epoch)
             total_correct += correct
             if on_step:
                 on_step(StepLog(epoch, global_step, loss.item(), correct / len(index), lr,

@@ -67,13 +67,16 @@ class Comparison:
 
 
 def compare(report: Report) -> Comparison:
-    """The comparison of every run in `report`, in the report's order."""
+    """The comparison of every run in `report`, best first: the table numbers its rows by
+    rank, so listing them in any other order would read as a misprint.  Runs without
+    validation come last, in the report's order.  Labels are chosen over the report's
+    order, so a run keeps its name whatever its place."""
     runs = report.runs
     common, labels = short_labels([run.table for run in runs]) if runs else ("", [])
     order = ranked(list(range(len(runs))), lambda i: runs[i].table)
-    rank = {i: place for place, i in enumerate(order, start=1) if best(runs[i].table)}
-    entries = [Entry(label, run, rank.get(i), best(run.table), _last(run, "train_loss"),
-                     _last(run, "val_loss")) for i, (label, run) in enumerate(zip(labels, runs))]
+    entries = [Entry(labels[i], runs[i], place if best(runs[i].table) else None,
+                     best(runs[i].table), _last(runs[i], "train_loss"),
+                     _last(runs[i], "val_loss")) for place, i in enumerate(order, start=1)]
     return Comparison(entries, common, _codes(entries), list(report.errors),
                       list(report.warnings))
 

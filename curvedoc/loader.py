@@ -72,8 +72,7 @@ def load(
     result = Loaded()
     forced = readers.get_reader(format) if format else None
     limit = default_max_bytes() if max_bytes == "default" else max_bytes
-    groups: dict[str, list[tuple[readers.Reader, Source]]] = {}
-    order: list[str] = []
+    chosen: list[tuple[readers.Reader, Source]] = []
     found: dict[str, bool] = {}  # directory given -> whether any file in it was a log
     for source, folder in _expand(paths, result, limit, found):
         reader = None
@@ -90,6 +89,10 @@ def load(
             continue
         if folder is not None:
             found[folder] = True
+        chosen.append((reader, source))
+    groups: dict[str, list[tuple[readers.Reader, Source]]] = {}
+    order: list[str] = []
+    for reader, source in _without_deferred(chosen):
         key = reader.group(source) if reader.group else None
         key = key or f"file:{source.name}"
         if key not in groups:
@@ -113,6 +116,17 @@ def load(
         if progress:
             progress(done, len(batches), names[done])
     return result
+
+
+def _without_deferred(chosen: list[tuple[readers.Reader, Source]]
+                      ) -> list[tuple[readers.Reader, Source]]:
+    """`chosen` less the files whose format defers to a format found in the same folder
+    (see `Reader.defers_to`): those folders hold one run, read from the other file."""
+    held = {(source.path.parent, reader.name) for reader, source in chosen
+            if source.path is not None}
+    return [(reader, source) for reader, source in chosen
+            if source.path is None
+            or not any((source.path.parent, name) in held for name in reader.defers_to)]
 
 
 def _load_group(members: list[tuple[str, Source]], *, overrides: ColumnOverrides | None,
@@ -230,7 +244,21 @@ def _expand(paths: Iterable[str], result: Loaded, limit: int | None,
             folders: dict[str, bool]) -> Iterator[tuple[Source, str | None]]:
     """Sources in a stable order, each with the directory it was found in (None when the
     user named it); each directory is noted in `folders`.  Problems with a path itself
-    go to `result.errors`."""
+    go to `result.errors`.
+
+    Each file is yielded once, however often it is named (`a.csv a.csv`, a folder and a
+    file in it): read twice, it would be one run joined with itself on x, or two
+    identical runs.  Repeats are said in `result.warnings`."""
+    seen: set[tuple[int, int]] = set()
+
+    def first_time(info: os.stat_result, name: str) -> bool:
+        ident = (info.st_dev, info.st_ino)
+        if ident in seen:
+            result.warnings.append(f"{name}: given more than once; read once")
+            return False
+        seen.add(ident)
+        return True
+
     for given in paths:
         with _reported(result, given):
             if given == "-":
@@ -238,15 +266,20 @@ def _expand(paths: Iterable[str], result: Loaded, limit: int | None,
                 continue
             path = Path(given)
             try:
-                mode = path.stat().st_mode
+                info = path.stat()
             except FileNotFoundError:
                 raise CurvedocError("no such file or directory") from None
+            mode = info.st_mode
             if stat.S_ISDIR(mode):
                 folders.setdefault(given, False)
-                yield from ((Source.from_path(p, max_bytes=limit), given)
-                            for p in _walk(path, result))
+                for file, found in _walk(path, result):
+                    if first_time(found, str(file)):
+                        yield Source.from_path(file, max_bytes=limit), given
+                    else:  # read already: the folder is not empty of logs
+                        folders[given] = True
             elif stat.S_ISREG(mode):
-                yield Source.from_path(path, name=given, max_bytes=limit), None
+                if first_time(info, given):
+                    yield Source.from_path(path, name=given, max_bytes=limit), None
             elif stat.S_ISFIFO(mode):
                 yield Source.from_pipe(path, given, limit), None
             else:
@@ -254,11 +287,11 @@ def _expand(paths: Iterable[str], result: Loaded, limit: int | None,
                                     "cannot be a log)")
 
 
-def _walk(root: Path, result: Loaded) -> Iterator[Path]:
-    """Regular files below `root`, sorted, hidden folders skipped, each real folder visited
-    once (a symlink loop cannot make it run forever).  A folder that cannot be listed is
-    an error; a name that is not a regular file (a pipe, a dangling link) is passed over,
-    as opening a pipe nobody writes to would wait forever."""
+def _walk(root: Path, result: Loaded) -> Iterator[tuple[Path, os.stat_result]]:
+    """Regular files below `root` with their status, sorted, hidden folders skipped, each
+    real folder visited once (a symlink loop cannot make it run forever).  A folder that
+    cannot be listed is an error; a name that is not a regular file (a pipe, a dangling
+    link) is passed over, as opening a pipe nobody writes to would wait forever."""
 
     def unreadable(exc: OSError) -> None:
         where = str(exc.filename or root)
@@ -279,12 +312,15 @@ def _walk(root: Path, result: Loaded) -> Iterator[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = Path(folder) / name
-            if not name.startswith(".") and _is_regular(path):
-                yield path
+            info = None if name.startswith(".") else _regular(path)
+            if info is not None:
+                yield path, info
 
 
-def _is_regular(path: Path) -> bool:
+def _regular(path: Path) -> os.stat_result | None:
+    """The status of a regular file (links followed); None for anything else."""
     try:
-        return stat.S_ISREG(path.stat().st_mode)
+        info = path.stat()
     except OSError:
-        return False
+        return None
+    return info if stat.S_ISREG(info.st_mode) else None

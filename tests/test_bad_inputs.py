@@ -196,6 +196,26 @@ def test_fifo_inside_a_directory_is_passed_over(tmp_path: Path) -> None:
     assert [t.points for t in loaded.tables] == [3] and not loaded.errors
 
 
+def test_a_file_named_twice_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`a.csv ./a.csv`, a link to it, and the folder holding it: one file, one read, one
+    run (read twice it was two identical runs, or one joined with itself)."""
+    from curvedoc.source import Source
+
+    (tmp_path / "log.csv").write_text(GOOD)
+    (tmp_path / "link.csv").symlink_to(tmp_path / "log.csv")
+    reads: list[str] = []
+    check_size = Source.check_size
+    monkeypatch.setattr(Source, "check_size",
+                        lambda self: (reads.append(self.name), check_size(self))[1])
+    monkeypatch.chdir(tmp_path)
+    loaded = load(["log.csv", "./log.csv", str(tmp_path / "link.csv"), str(tmp_path)])
+    assert reads == ["log.csv"]
+    assert [t.points for t in loaded.tables] == [3] and not loaded.errors
+    assert loaded.warnings == [f"{name}: given more than once; read once" for name in
+                               ("./log.csv", str(tmp_path / "link.csv"),
+                                str(tmp_path / "link.csv"), str(tmp_path / "log.csv"))]
+
+
 def test_symlink_loop_is_walked_once(tmp_path: Path) -> None:
     run = tmp_path / "runs" / "a"
     run.mkdir(parents=True)

@@ -68,3 +68,12 @@ def test_a_failing_tool_is_reported_not_raised(score: ModuleType, tmp_path: Path
         raise RuntimeError("exit 1: boom")
 
     assert score.run_tool(broken, [tmp_path / "x.csv"]) == "failed: RuntimeError: exit 1: boom"
+
+
+def test_runs_pattern_scores_a_subset(score: ModuleType,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert score.main(["--no-peers", "--runs", "plateau-digits-frozen__*"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].startswith("2 runs;")
+    assert "plateau  (2 expected)" in out and "overfitting  (0 expected)" in out
+    assert score.main(["--no-peers", "--runs", "no-such-run*"]) == 2

@@ -53,9 +53,9 @@ def test_table_names_runs_by_their_folder_and_ranks_them(cli, sweep) -> None:
     assert re.search(r"epochs +epoch +loss +train loss +val loss\n", result.out)
     rows = re.findall(r"^ *(\d) +(\w+) +(\d+) +(\d+) +([\d.]+) +([\d.]+) +([\d.]+) *$",
                       result.out, flags=re.MULTILINE)
-    assert rows == [("1", "early", "40", "12", "0.4", "0.07024", "0.64"),  # the order given
-                    ("3", "clean", "40", "39", "0.4509", "0.4209", "0.4509"),
-                    ("2", "late", "60", "40", "0.45", "0.05274", "0.675")]
+    assert rows == [("1", "early", "40", "12", "0.4", "0.07024", "0.64"),  # best first,
+                    ("2", "late", "60", "40", "0.45", "0.05274", "0.675"),  # not as given
+                    ("3", "clean", "40", "39", "0.4509", "0.4209", "0.4509")]
     assert "┤" not in result.out  # not a terminal: no plot unless asked
 
 
@@ -94,7 +94,7 @@ def test_plots_share_the_x_axis_and_name_each_run(cli, sweep, tmp_path) -> None:
 
 
 def test_json_has_the_runs_and_the_differences(cli, sweep) -> None:
-    result = cli("compare", "--format", "json", *runs(sweep, "early", "late", "clean"))
+    result = cli("compare", "--format", "json", *runs(sweep, "clean", "late", "early"))
     assert result.code == 0
     doc = json.loads(result.out)
     assert [r["label"] for r in doc["runs"]] == ["early", "late", "clean"]
@@ -126,6 +126,16 @@ def test_fewer_than_two_runs_or_a_bad_format_is_exit_2(cli, sweep) -> None:
     assert cli("compare", *runs(sweep, "early", "late"), "-f", "junit").code == 2
     assert cli("compare", *runs(sweep, "early", "late"), "--color", "pink").code == 2
     assert "Traceback" not in one.err
+
+
+def test_the_same_run_named_twice_is_exit_2_in_one_line(cli, sweep, monkeypatch) -> None:
+    monkeypatch.chdir(sweep)
+    for args, said in ((("early", "early"), "early is given twice"),
+                       (("early/training.log", "late", "./early/training.log"),
+                        "./early/training.log is the same file as early/training.log")):
+        result = cli("compare", *args)
+        assert result.code == 2 and result.out == ""
+        assert result.err == f"curvedoc: error: {said}: compare needs different runs\n"
 
 
 def test_one_file_holding_several_runs_compares_them_by_name(cli, tmp_path) -> None:
@@ -164,13 +174,15 @@ def test_real_appended_runs_overfit_from_different_epochs(real_logs, monkeypatch
     monkeypatch.undo()  # this test only: the real detectors, not the fakes
     log = real_logs / "keras-csvlogger" / "irfanet10__training_logs191017(2).log"
     doc = json.loads(cli("compare", "--format", "json", str(log)).out)
-    assert [r["label"] for r in doc["runs"]] == ["run 1 of 2", "run 2 of 2"]
+    # Best first: the second run's val loss went lowest (0.604 against 0.630).
+    assert [(r["label"], r["rank"]) for r in doc["runs"]] == [("run 2 of 2", 1),
+                                                              ("run 1 of 2", 2)]
     overfitting = next(d for d in doc["differences"] if d["code"] == "overfitting")
     assert overfitting["kind"] == "shifted"
     assert [(f["run"], f["start"]) for f in overfitting["found"]] == [
-        ("run 1 of 2", [8]), ("run 2 of 2", [0])]
+        ("run 2 of 2", [0]), ("run 1 of 2", [8])]
     out = cli("compare", str(log)).out
-    assert "overfitting  starts at epoch 8 in run 1 of 2, 0 in run 2 of 2" in out
+    assert "overfitting  starts at epoch 0 in run 2 of 2, 8 in run 1 of 2" in out
 
 
 @pytest.mark.parametrize("color", ["never", "always"])  # piped, and as on a terminal

@@ -18,6 +18,8 @@ from synthetic import (
     table,
 )
 
+from curvedoc.table import LOGGED_NAN
+
 # ------------------------------------------------------------------ early-stop
 
 
@@ -44,6 +46,20 @@ def test_patience_counts_like_keras() -> None:
     assert found.start == 10 and found.details["best_before_stop_x"] == 0
     assert found.details["value_lost"] == pytest.approx(1.0)
     assert "losing 1" in found.message
+
+
+def test_a_logged_nan_counts_as_no_improvement_like_keras() -> None:
+    """A validation loss that becomes NaN: Keras' EarlyStopping never sees NaN beat the
+    best, so it stops `patience` epochs after the last finite improvement."""
+    val = np.r_[1.0, 0.8, 0.7, 0.65, 0.6, np.full(20, np.nan)].astype(object)
+    val[5:] = LOGGED_NAN
+    (found,) = detect("early-stop", table({"val_loss": val}))
+    assert found.start == 14 and found.details["best_x"] == 4
+    assert found.details["best_value"] == pytest.approx(0.6)
+    assert found.details["points_saved"] == 25 - 1 - 14
+    # a value that was merely not logged (an empty cell) is no epoch at all
+    sparse = np.r_[1.0, 0.8, 0.7, 0.65, 0.6, np.full(20, np.nan)]
+    assert detect("early-stop", table({"val_loss": sparse})) == []
 
 
 @pytest.mark.parametrize("with_lr", [True, False])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import struct
 from collections.abc import Iterable
 from pathlib import Path
@@ -376,6 +377,48 @@ def test_repeated_values_at_one_step_stay_separate_rows(tmp_path: Path) -> None:
     assert table.frame["val/box_loss"].tolist() == [2, 4, 6]
 
 
+def test_ultralytics_tags_put_the_epoch_on_the_step(tmp_path: Path) -> None:
+    """Ultralytics logs with step = epoch (per-batch losses included): an epoch axis,
+    like its results.csv, not a 'step' one."""
+    events = []
+    for epoch in (1, 2, 3):
+        events += [event(epoch, simple("train/box_loss", epoch + b / 10)) for b in range(2)]
+        events += [event(epoch, simple("val/box_loss", epoch * 2.0),
+                         simple("metrics/mAP50(B)", epoch / 10), simple("lr/pg0", 0.01))]
+    table, _ = only_table([str(write_events(tmp_path / "events.out.tfevents.1", events))])
+    assert table.x_name == "epoch" and list(table.x) == [1, 2, 3]
+    assert table.frame["train/box_loss"].tolist() == pytest.approx([1.05, 2.05, 3.05])
+    assert "step" not in table.metrics and "epoch" not in table.metrics
+
+
+def test_an_ultralytics_run_folder_is_one_run_read_from_results_csv(tmp_path: Path) -> None:
+    """Ultralytics writes results.csv and an event file with the same curves into the run
+    folder: one run (the event file defers to the CSV), whether the folder or both files
+    are named.  An event file with no results.csv beside it is still read."""
+    run = tmp_path / "runs" / "detect" / "train"
+    write_events(run / "events.out.tfevents.1", [
+        event(e, simple("train/box_loss", 1.0 / e), simple("metrics/mAP50(B)", e / 10))
+        for e in (1, 2, 3)])
+    (run / "results.csv").write_text("epoch,train/box_loss,metrics/mAP50(B)\n"
+                                     "0,1.0,0.1\n1,0.5,0.2\n2,0.33,0.3\n")
+    for named in ([run], sorted(run.iterdir()), [tmp_path]):
+        table, _ = only_table([str(p) for p in named])
+        assert table.format == "ultralytics" and list(table.x) == [0, 1, 2]
+    (run / "results.csv").unlink()
+    table, _ = only_table([str(run)])
+    assert table.format == "tfevents" and list(table.x) == [1, 2, 3]
+
+
+def test_real_ultralytics_run_folder(real_logs: Path, tmp_path: Path) -> None:
+    """The fire-smoke run as Ultralytics leaves it: results.csv beside its event file."""
+    shutil.copy(real_logs / "ultralytics" / "fire-smoke-yolov8__results.csv",
+                tmp_path / "results.csv")
+    events = corpus(real_logs, "fire-smoke-yolov8")
+    shutil.copy(events, tmp_path / events.name.split("__", 1)[1])
+    table, _ = only_table([str(tmp_path)])
+    assert table.format == "ultralytics" and table.points == 25
+
+
 def test_lightning_epoch_tag_becomes_the_epoch_axis(tmp_path: Path) -> None:
     events = [event(0, simple("hp_metric", -1))]
     for epoch, step in enumerate((99, 199, 299)):
@@ -474,7 +517,7 @@ def test_real_irfanet10_keras_tf1(real_logs: Path) -> None:
 
 def test_real_drowsiness_yolo(real_logs: Path) -> None:
     table, _ = only_table([str(corpus(real_logs, "drowsiness-yolo"))])
-    assert table.x[0] == 1 and table.x[-1] == 500 and table.points == 500
+    assert table.x_name == "epoch" and table.x[0] == 1 and table.x[-1] == 500 and table.points == 500
     assert table.column("train_loss") == "train_loss (sum of 3 parts)"
     assert table.column("val_metric") is not None
     assert table.frame["metrics/mAP50(B)"].max() == pytest.approx(0.995, abs=1e-4)
@@ -485,10 +528,10 @@ def test_real_fire_smoke_per_batch_losses(real_logs: Path) -> None:
     run = raw_run(path)
     assert run.frame["train/box_loss"].notna().sum() == 1375
     assert run.frame["metrics/mAP50(B)"].notna().sum() == 27
-    assert sorted(set(run.frame["step"])) == list(range(1, 26))
+    assert sorted(set(run.frame["epoch"])) == list(range(1, 26))
     table, _ = only_table([str(path)])
-    assert list(table.x) == list(range(1, 26))
-    per_batch = run.frame.loc[run.frame["step"] == 1, "train/box_loss"].dropna()
+    assert table.x_name == "epoch" and list(table.x) == list(range(1, 26))
+    per_batch = run.frame.loc[run.frame["epoch"] == 1, "train/box_loss"].dropna()
     assert len(per_batch) == 55
     assert table.frame["train/box_loss"].iloc[0] == pytest.approx(per_batch.mean())
 

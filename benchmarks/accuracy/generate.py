@@ -3,6 +3,7 @@
     python3 benchmarks/accuracy/generate.py            # everything, 2 processes
     python3 benchmarks/accuracy/generate.py --only overfit-digits-noise20   # print only
     python3 benchmarks/accuracy/generate.py --relabel   # new labels from seeds.npz
+    python3 benchmarks/accuracy/generate.py --missing   # train only configurations not in it
 
 Every configuration below is a real training recipe (PyTorch on CPU, data from
 scikit-learn) chosen to cause one phenomenon, or none.  Each is trained with
@@ -140,6 +141,41 @@ def _configs() -> dict[str, tuple[str, Recipe]]:
                                                      weight_decay=1e-4)),
         "healthy-digits-short": ("healthy", replace(d, n_train=1200, n_val=597, hidden=(256,),
                                                     lr=0.01, epochs=15)),
+        # Plateau: a deep narrow MLP (no normalisation) at a small rate sits at the level
+        # of guessing until it breaks through, or never leaves it at a tiny rate.
+        "plateau-digits-deep": ("plateau", replace(d, hidden=(32,) * 6, lr=0.01, epochs=60)),
+        "plateau-digits-tinylr": ("plateau", replace(d, hidden=(32,) * 6, lr=1e-4, epochs=40)),
+        "plateau-digits-frozen": ("plateau", replace(d, lr=1e-6, epochs=30)),
+        # Diverged: a warm-up into a rate far too high; the loss explodes to NaN, or jumps
+        # and settles at the level of guessing, far above where it had been.
+        "diverged-digits-warmup": ("diverged", replace(d, lr=0.5, warmup=15, epochs=40)),
+        "diverged-blobs-warmup": ("diverged", replace(b, lr=0.6, warmup=20, epochs=40)),
+        "diverged-digits-adam": ("diverged", replace(d, optimizer="adam", lr=0.2, warmup=15,
+                                                     epochs=40)),
+        # Unstable: a high rate, or tiny batches, make the training loss spike.
+        "unstable-digits-adam16": ("unstable", replace(d, optimizer="adam", lr=0.03,
+                                                       batch_size=16, epochs=40)),
+        "unstable-digits-batch8": ("unstable", replace(d, optimizer="adam", lr=0.01,
+                                                       batch_size=8, epochs=40)),
+        "unstable-blobs-highlr": ("unstable", replace(b, data="blobs-5-8-1.0", lr=0.2,
+                                                      weight_decay=1e-4, epochs=40)),
+        # Same data: validation on the training examples themselves, with dropout in the
+        # training loss, or with the training loss summed per batch; and a clean control.
+        "samedata-digits-dropout": ("same-data-gap", replace(d, val_on_train=True, dropout=0.5,
+                                                             lr=0.05, epochs=40)),
+        "samedata-blobs-naive": ("same-data-gap", replace(b, val_on_train=True, loss="naive",
+                                                          hidden=(128,), lr=0.02,
+                                                          weight_decay=1e-3, epochs=30)),
+        "samedata-digits-clean": ("healthy", replace(d, val_on_train=True, hidden=(64,),
+                                                     optimizer="adam", lr=3e-4,
+                                                     weight_decay=1e-4, epochs=30)),
+        # Noisy validation: a validation set of a few dozen examples.
+        "noisy-digits-val25": ("noisy-validation", replace(d, n_val=25, hidden=(128,),
+                                                           weight_decay=1e-3, lr=0.02,
+                                                           epochs=40)),
+        "noisy-blobs-val20": ("noisy-validation", replace(b, data="blobs-4-8-2.0", n_val=20,
+                                                          lr=0.05, weight_decay=1e-3,
+                                                          epochs=40)),
     }
 
 
@@ -178,7 +214,8 @@ def label_all(curves: dict[str, np.ndarray]) -> dict[str, dict[str, object]]:
         intent, recipe = CONFIGS[name]
         stacked = {key: runs[:, KEYS.index(key)] for key in ("loss", "val_loss", "val_accuracy")}
         expected = expected_findings(
-            stacked, recipe.milestones if recipe.schedule == "step" else ())
+            stacked, recipe.milestones if recipe.schedule == "step" else (),
+            same_data=recipe.val_on_train)
         print(f"{name:28s} {intent:20s} " + ", ".join(
             f"{f['code']}@{f['start']}" + (f"-{f['end']}" if f["end"] not in (None, f["start"])
                                            else "")
@@ -192,6 +229,10 @@ def label_all(curves: dict[str, np.ndarray]) -> dict[str, dict[str, object]]:
 
 
 def write(curves: dict[str, np.ndarray], labels: dict[str, dict[str, object]]) -> None:
+    """The logged runs and labels.json; run files of configurations no longer defined go."""
+    for stale in (HERE / "runs").glob("*.csv"):
+        if stale.name not in labels:
+            stale.unlink()
     for file, label in labels.items():
         run = curves[str(label["config"])][int(label["seed"])]  # type: ignore[call-overload]
         values = {key: [float(v) for v in row] for key, row in zip(KEYS, run)}
@@ -211,19 +252,23 @@ def main(argv: list[str] | None = None) -> int:
                         help="train these configurations and print their labels only")
     parser.add_argument("--relabel", action="store_true",
                         help=f"re-derive labels.json from {CURVES.name} without training")
+    parser.add_argument("--missing", action="store_true",
+                        help=f"train only the configurations {CURVES.name} lacks, keep the rest")
     args = parser.parse_args(argv)
-    if args.relabel:
+    curves: dict[str, np.ndarray] = {}
+    if args.relabel or args.missing:
         with np.load(CURVES) as saved:
-            curves = {name: saved[name] for name in CONFIGS}
-    else:
-        curves = train_all(args.only or list(CONFIGS), args.jobs)
+            curves = {name: saved[name] for name in CONFIGS if name in saved}
+    absent = [name for name in CONFIGS if name not in curves]
+    if args.relabel and absent:
+        print(f"{CURVES.name} lacks {', '.join(absent)}: run with --missing", file=sys.stderr)
+        return 2
+    if not args.relabel:
+        curves.update(train_all(args.only or absent, args.jobs))
     labels = label_all(curves)
     if args.only:
         return 0
     if not args.relabel:
-        (HERE / "runs").mkdir(exist_ok=True)
-        for old in (HERE / "runs").glob("*.csv"):
-            old.unlink()
         np.savez_compressed(CURVES, **curves)
     write(curves, labels)
     return 0

@@ -3,11 +3,14 @@
     python3 benchmarks/accuracy/score.py              # curvedoc, baselines and peers
     python3 benchmarks/accuracy/score.py --no-peers   # without installing the peers
     python3 benchmarks/accuracy/score.py --real       # curvedoc on ../shared/real_logs
+    python3 benchmarks/accuracy/score.py --runs 'unstable-*'   # only the matching run files
 
 A finding matches an expected one of the same code when their start epochs differ by at
 most the run's tolerance, max(3 epochs, 10 % of the run); each is matched at most once,
 closest first.  Per code this prints precision, recall and the median start error of the
 matches, and, over the healthy runs (no expected finding), how many got a finding.
+Runs whose configuration validates on the training data are diagnosed with curvedoc's
+`same_data` option on, as a user would pass `--same-data`.
 
 The curvedoc scored is the one on PYTHONPATH when it holds one (to score another
 checkout), else this repository's.  Peers are installed from PyPI, each into its own
@@ -18,6 +21,7 @@ findings are mapped to our codes where they have an equivalent (see `PEERS`).
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import statistics
@@ -34,7 +38,8 @@ ROOT = HERE.parents[1]
 _PYTHONPATH = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
 sys.path.insert(1 + len(_PYTHONPATH), str(ROOT))
 
-CODES = ("overfitting", "lr-drop", "loss-acc-divergence", "train-above-val")
+CODES = ("overfitting", "lr-drop", "loss-acc-divergence", "train-above-val", "plateau",
+         "diverged", "unstable", "early-stop", "same-data-gap", "noisy-validation")
 CACHE = Path.home() / ".cache" / "curvedoc-bench"
 PATIENCE = 10
 
@@ -73,15 +78,16 @@ class Tally:
 # ----------------------------------------------------------------------- tools
 
 
-def curvedoc_findings(path: Path) -> list[Found]:
+def curvedoc_findings(path: Path, same_data: bool = False) -> list[Found]:
     from curvedoc.engine import diagnose_table
     from curvedoc.loader import load
 
     loaded = load([str(path)])
     if loaded.errors:
         raise RuntimeError("; ".join(e.message for e in loaded.errors))
+    options = {"same-data-gap": {"same_data": 1.0}} if same_data else None
     return [Found(f.code, float(f.start), f.details.get("response"))
-            for table in loaded.tables for f in diagnose_table(table)]
+            for table in loaded.tables for f in diagnose_table(table, options=options)]
 
 
 def _keras_columns(path: Path) -> dict[str, list[float]]:
@@ -328,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peers", action="store_true", help="score curvedoc and baselines only")
     parser.add_argument("--misses", action="store_true",
                         help="also list each run where curvedoc and the labels disagree")
+    parser.add_argument("--runs", metavar="PATTERN",
+                        help="score only the run files matching this glob (e.g. 'plateau-*')")
     parser.add_argument("--real", nargs="?", const=_real_logs(), type=Path,
                         help="print curvedoc's findings on the real-log corpus "
                              "(default: the nearest ../shared/real_logs)")
@@ -337,10 +345,17 @@ def main(argv: list[str] | None = None) -> int:
     import curvedoc
 
     print(f"curvedoc from {Path(curvedoc.__file__).parent}")
-    labels = json.loads((HERE / "labels.json").read_text())["runs"]
+    document = json.loads((HERE / "labels.json").read_text())
+    labels = {name: label for name, label in document["runs"].items()
+              if fnmatch.fnmatch(name, args.runs or "*")}
+    if not labels:
+        print(f"no run file matches {args.runs!r}", file=sys.stderr)
+        return 2
+    same_data = {name for name, label in labels.items()
+                 if document["configs"][label["config"]]["recipe"].get("val_on_train")}
     files = [HERE / "runs" / name for name in labels]
     tools: dict[str, dict[str, list[Found]] | str] = {
-        "curvedoc": run_tool(curvedoc_findings, files),
+        "curvedoc": run_tool(lambda path: curvedoc_findings(path, path.name in same_data), files),
         "argmin-val-loss": run_tool(argmin_baseline, files),
         f"early-stopping-p{PATIENCE}": run_tool(early_stopping_baseline, files),
     }

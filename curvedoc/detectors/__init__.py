@@ -59,6 +59,12 @@ class Detector:
     `seen(finding)` says what this run shows, with its numbers ("val loss rose 18 % from
     its minimum 0.412 at epoch 54 ..."); `advice(finding)` lists concrete actions with the
     run's numbers ("keep the checkpoint from epoch 54").  Both read only the finding.
+    `needs_validation` says the code reads a validation curve: on a log without one (or
+    with too short a one) the engine reports it as not checked instead of running it.
+    `reads_trend` is False for a code that a single value can show (a NaN loss), which
+    runs on a log of any length; the others need `engine.MIN_POINTS` points.
+    `switch` names the option that turns an opt-in code on: while it is 0 the code is
+    not run, and so never listed as not checked either.
     """
 
     code: str
@@ -69,6 +75,9 @@ class Detector:
     seen: Callable[[Finding], str]
     advice: Callable[[Finding], list[str]]
     options: Mapping[str, Option] = field(default_factory=dict)
+    needs_validation: bool = False
+    reads_trend: bool = True
+    switch: str | None = None
 
     def section(self, title: str) -> str:
         """One section of `doc` (e.g. "Why it happens"), without its heading."""
@@ -86,6 +95,10 @@ class Detector:
                 raise CurvedocError(f"option {name!r} of {self.code} {problem}, not {value!r}")
             values[name] = value
         return values
+
+    def enabled(self, overrides: Mapping[str, float] | None = None) -> bool:
+        """Whether this code runs at all with these options (see `switch`)."""
+        return self.switch is None or bool(self.options_with(overrides)[self.switch])
 
 
 @cache

@@ -242,4 +242,5 @@ DETECTOR = Detector(
     seen=_seen,
     advice=_advice,
     options=OPTIONS,
+    reads_trend=False,  # a NaN or infinite loss is news in a log of any length
 )

@@ -18,6 +18,7 @@ import numpy as np
 from curvedoc.detectors import Detector, Option
 from curvedoc.detectors._format import at, num, pct
 from curvedoc.detectors._stats import Curve, curve, quality, schedule_drops
+from curvedoc.engine import MIN_POINTS
 from curvedoc.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -43,7 +44,8 @@ is the difference between the best value of the whole run and the best value see
 before the stop (0 when the run's best came before the stop, as it does when the run
 went on long past its best).  Reported only when early stopping would have stopped
 before the end of the log, saving at least `min_saved` of the logged points; patience
-counts logged validation points, as both callbacks count evaluations.
+counts logged validation points, as both callbacks count evaluations; a point the log
+wrote as NaN or infinity is one without improvement, as it is to them.
 
 The severity is info: the finding says what was left on the table, not that something
 is wrong.  A run still improving slowly also gets it, with the value lost: that tells
@@ -87,7 +89,6 @@ are not steps).
 """
 
 OPTIONS = {
-    "min_points": Option(5, "Runs with fewer validation points than this get no finding."),
     "patience": Option(10, "EarlyStopping's patience: logged validation points without "
                            "improvement before it stops."),
     "min_delta": Option(0.0, "EarlyStopping's min_delta: an improvement must beat the best "
@@ -110,12 +111,36 @@ class _Monitor:
     def mode(self) -> str:
         return "min" if self.sign > 0 else "max"
 
+    @property
+    def lower(self) -> np.ndarray:
+        """The curve lower-is-better, a NaN or infinity as +inf: never an improvement."""
+        y = self.sign * self.curve.y
+        return np.where(np.isfinite(y), y, np.inf)
+
+
+def _with_nonfinite(table: CurveTable, c: Curve) -> Curve:
+    """The curve with the points where the log wrote NaN or an infinity put back (as NaN).
+
+    `curve` drops them, but Keras' `EarlyStopping` sees them: a NaN is never below the
+    best so far, so such an epoch counts towards the patience like any epoch without
+    improvement, and a run whose validation loss became NaN is stopped `patience` epochs
+    after its last improvement.  Dropping them instead would shorten the curve and hide
+    the stop (or move it past the NaN epochs)."""
+    bad = np.asarray(table.nonfinite.get(c.column, []), dtype=float)
+    bad = bad[~np.isin(bad, c.x)]
+    if not len(bad):
+        return c
+    x = np.concatenate([c.x, bad])
+    order = np.argsort(x, kind="stable")
+    return Curve(c.column, x[order], np.concatenate([c.y, np.full(len(bad), np.nan)])[order])
+
 
 def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     monitor = _monitor(table, bool(options["monitor_score"]))
-    if monitor is None or len(monitor.curve) < options["min_points"]:
+    if monitor is None or len(monitor.curve) < MIN_POINTS:
         return []
-    y = monitor.sign * monitor.curve.y
+    monitor = _Monitor(_with_nonfinite(table, monitor.curve), monitor.sign)
+    y = monitor.lower
     stop, kept = _replay(y, int(options["patience"]), options["min_delta"])
     if stop is None or len(y) - 1 - stop < max(1.0, options["min_saved"] * len(y)):
         return []
@@ -153,7 +178,7 @@ def _finding(table: CurveTable, monitor: _Monitor, stop: int, kept: int,
              options: Mapping[str, float]) -> Finding:
     c = monitor.curve
     x, y = c.x, c.y
-    lower = monitor.sign * y
+    lower = monitor.lower
     best = int(np.argmin(lower))
     lost = float(lower[kept] - lower[best])
     details: dict[str, Any] = {
@@ -280,4 +305,5 @@ DETECTOR = Detector(
     seen=_seen,
     advice=_advice,
     options=OPTIONS,
+    needs_validation=True,
 )

@@ -195,4 +195,5 @@ DETECTOR = Detector(
     seen=_seen,
     advice=_advice,
     options=OPTIONS,
+    needs_validation=True,
 )

@@ -26,6 +26,7 @@ from curvedoc.detectors._stats import (
     shifted_train,
     smooth,
 )
+from curvedoc.engine import MIN_POINTS
 from curvedoc.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -86,7 +87,6 @@ averaging)".  details: `direction` "val-above" (or "train-above"), `mean_gap` 0.
 """
 
 OPTIONS = {
-    "min_points": Option(5, "Runs with fewer points holding both losses get no finding."),
     "same_data": Option(0, "1 when training and validation use the same data (set by "
                            "--same-data or `same-data = true`); 0 turns this check off."),
     "min_gap": Option(0.05, "Smallest smoothed gap that counts, relative to the validation "
@@ -105,7 +105,7 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     if train is None or val is None:
         return []
     x, _, v = aligned(train, val)
-    if len(x) < options["min_points"]:
+    if len(x) < MIN_POINTS:
         return []
     gap = shifted_train(train.x, train.y, x) - v  # > 0: train above
     smoothed = smooth(x, gap)
@@ -182,4 +182,6 @@ DETECTOR = Detector(
     seen=_seen,
     advice=_advice,
     options=OPTIONS,
+    needs_validation=True,
+    switch="same_data",
 )

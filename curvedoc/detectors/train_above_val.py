@@ -25,6 +25,7 @@ from curvedoc.detectors._stats import (
     shifted_train,
     smooth,
 )
+from curvedoc.engine import MIN_POINTS
 from curvedoc.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -91,7 +92,6 @@ shift (before epoch 1 the averaging lag alone could explain it)".  details: `mea
 """
 
 OPTIONS = {
-    "min_points": Option(5, "Runs with fewer points holding both losses get no finding."),
     "min_gap": Option(0.02, "Smallest smoothed gap that counts, relative to the validation "
                             "loss (0.02 = 2%)."),
     "noise_k": Option(2.0, "The smoothed gap must also exceed this many times the noise of "
@@ -110,7 +110,7 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     if train is None or val is None:
         return []
     x, t, v = aligned(train, val)
-    if len(x) < options["min_points"]:
+    if len(x) < MIN_POINTS:
         return []
     gap = t - v
     shifted = shifted_train(train.x, train.y, x) - v
@@ -191,4 +191,5 @@ DETECTOR = Detector(
     seen=_seen,
     advice=_advice,
     options=OPTIONS,
+    needs_validation=True,
 )

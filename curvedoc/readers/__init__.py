@@ -47,7 +47,10 @@ class Reader:
     `group` names the run a file belongs to when a run spans several files (TensorBoard
     exports one tag per file); files with the same key are read together and joined,
     by `join` when the format says how (else `table.join_on_x`).  `verify` reads while
-    checking the format's own checksums, for formats that have them.
+    checking the format's own checksums, for formats that have them.  `defers_to` names
+    formats that, when a file of theirs sits in the same folder, hold the same run (an
+    Ultralytics run folder has results.csv and an event file with the same curves): a
+    file of this format is then passed over, so the folder is one run, not two.
     """
 
     name: str
@@ -57,6 +60,7 @@ class Reader:
     group: Callable[[Source], str | None] | None = None
     join: Callable[[Sequence[RawRun], str | None], RawRun] | None = None
     verify: Callable[[Source], list[RawRun]] | None = None
+    defers_to: tuple[str, ...] = ()
 
 
 def names() -> list[str]:

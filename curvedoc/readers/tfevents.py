@@ -13,7 +13,12 @@ Axes:
   otherwise it is a plain column the table builder ignores;
 * Keras (TF2) tags `epoch_*` are logged with step = epoch, so in a file of such tags the
   step *is* the epoch; Keras' iteration-level tags there (`batch_*`, `*_vs_iterations`)
-  count another unit and are left out.
+  count another unit and are left out;
+* Ultralytics (`train/box_loss`, `metrics/mAP50(B)`, ...) logs every value, per-batch
+  losses included, with step = epoch, so there too the step is the epoch.
+
+An event file beside an Ultralytics `results.csv` is passed over (`defers_to`): the
+CSV holds the same run.
 
 Log directories: every folder holding event files is a run, its files (a restarted
 run writes a new one) joined in wall-time order, so the table builder sees a restart
@@ -133,7 +138,7 @@ def _raw_run(found: Scalars, source: Source) -> RawRun:
     frame = _wide(found, tags)
     epoch = _epoch_column(frame, tags)
     step: str | None = _STEP
-    if _keras_iteration_tags(found.tags) is not None:
+    if _steps_are_epochs(found.tags):
         frame = frame.rename(columns={_STEP: _EPOCH})
         epoch, step = _EPOCH, None
     prefix = _split_folder(source.path)
@@ -141,6 +146,13 @@ def _raw_run(found: Scalars, source: Source) -> RawRun:
         frame = frame.rename(columns={t: f"{prefix}/{t}" for t in tags if t})
     return RawRun(frame=frame, source=source.name, format=NAME, epoch=epoch, step=step,
                   notes=notes)
+
+
+def _steps_are_epochs(tags: Sequence[str]) -> bool:
+    """Whether the writer logs the epoch as the step: Keras' callback and Ultralytics."""
+    from curvedoc.readers.ultralytics import is_ultralytics
+
+    return _keras_iteration_tags(tags) is not None or is_ultralytics(tags)
 
 
 def _keras_iteration_tags(tags: Sequence[str]) -> list[str] | None:
@@ -284,4 +296,5 @@ READER = Reader(
     group=_group,
     verify=functools.partial(read, verify=True),
     join=_join,
+    defers_to=("ultralytics",),  # its results.csv has the same curves, at full precision
 )

@@ -59,7 +59,7 @@ def render(comparison: Comparison, console: Console, *, plot: bool = False,
 
 
 def key_numbers(entries: Sequence[Entry], name_width: int | None = None) -> Table:
-    """One row per run, in the order given; `#` is its rank (best val first).  Headers go
+    """One row per run, best first; `#` is its rank (best val first).  Headers go
     on two lines, so that long run names keep the room in 80 columns."""
     x_names = {e.run.table.x_name for e in entries}
     x_name = x_names.pop() if len(x_names) == 1 else None  # None: epochs and steps mixed

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from curvedoc.detectors import Detector
+from curvedoc.engine import MIN_POINTS
 from curvedoc.findings import x_value
 
 __all__ = ["code_markdown", "findings_markdown"]
@@ -22,6 +23,11 @@ DOCS_HEADER = """\
      `python3 -m curvedoc explain --markdown-all > docs/findings.md`; do not edit. -->
 
 `curvedoc explain CODE` prints the same text in a terminal.
+
+Only {single} on a log of fewer than {min_points} points (a NaN loss is news at any
+length; the other codes read trends), and the codes that need a validation curve do not
+run on a log without one (or with fewer than {min_points} validation points): the
+report says which codes were not checked, and why.
 """
 
 
@@ -29,8 +35,9 @@ def code_markdown(detector: Detector, level: int = 1) -> str:
     """Title, severity and summary, the doc's sections, and the options with defaults;
     `level` is the title's heading level (sections go one below it)."""
     title = "#" * level
+    needs = " (needs a validation curve)" if detector.needs_validation else ""
     parts = [f"{title} {detector.code}",
-             f"**{detector.severity.value}**: {detector.summary}",
+             f"**{detector.severity.value}**: {detector.summary}{needs}",
              _demote(detector.doc.strip(), level - 1)]
     if detector.options:
         rows = [f"| `{name}` | {x_value(option.default)} | {option.help} |"
@@ -44,7 +51,11 @@ def findings_markdown(detectors: Sequence[Detector]) -> str:
     """The whole `docs/findings.md`: an index of codes, then each code's documentation."""
     index = "\n".join(f"- [`{d.code}`](#{d.code}) ({d.severity.value}): {d.summary}"
                       for d in detectors) or "No finding codes yet."
-    return "\n".join([DOCS_HEADER, index, "", *(code_markdown(d, level=2) for d in detectors)])
+    single = [f"`{d.code}`" for d in detectors if not d.reads_trend]
+    header = DOCS_HEADER.format(min_points=MIN_POINTS, single=(
+        f"{' and '.join(single)} {'runs' if len(single) == 1 else 'run'}" if single
+        else "no code runs"))
+    return "\n".join([header, index, "", *(code_markdown(d, level=2) for d in detectors)])
 
 
 def _demote(markdown: str, levels: int) -> str:

@@ -6,7 +6,8 @@ GitHub shows each as an annotation on the file in the run summary and the pull r
 There is no `line=`: a finding sits at an epoch or step, not at a line of the file, and a
 row number would be wrong for every format that is not one row per epoch (Lightning's
 sparse rows, JSON, TensorBoard event files).  The epoch goes in the message instead.
-Severities map to `error`, `warning` and `notice`.
+Severities map to `error`, `warning` and `notice`; what could not be checked on a run
+(a short or train-only log) is a `notice` too.
 
 Escaping follows the runner's rules (actions/toolkit `command.ts`): in the message `%`,
 CR and LF become `%25`, `%0D`, `%0A`; property values additionally escape `:` and `,`.
@@ -18,7 +19,7 @@ from __future__ import annotations
 from curvedoc.engine import Report
 from curvedoc.findings import Severity
 from curvedoc.render.safe import printable
-from curvedoc.render.summary import span
+from curvedoc.render.summary import span, unchecked_note
 
 __all__ = ["escape_data", "escape_property", "render"]
 
@@ -49,6 +50,10 @@ def render(report: Report) -> str:
             lines.append(workflow_command(
                 _COMMAND[f.severity], f"{prefix}{table.x_name} {span(f)}: {f.message}",
                 file=table.source, title=f"curvedoc ({f.code})"))
+        note = unchecked_note(run)
+        if note:
+            lines.append(workflow_command("notice", f"{prefix}{note}", file=table.source,
+                                          title="curvedoc"))
     for error in report.errors:
         lines.append(workflow_command("error", f"could not be read: {error.message}",
                              file=error.source, title="curvedoc"))

@@ -21,6 +21,9 @@ __all__ = ["comparison_document", "render", "run_document"]
 
 
 def run_document(run: RunReport) -> dict[str, Any]:
+    """One run: its metrics, its findings, and the codes it was `unchecked` for (each
+    with the reason: a log too short, no validation curve); an empty list when every
+    code ran."""
     table = run.table
     metrics: dict[str, dict[str, Any]] = {}
     for column, metric in table.metrics.items():
@@ -35,6 +38,7 @@ def run_document(run: RunReport) -> dict[str, Any]:
         "points": table.points,
         "metrics": metrics,
         "findings": [f.to_json() for f in run.findings],
+        "unchecked": [{"code": u.code, "reason": u.reason} for u in run.unchecked],
     }
     if table.run:
         doc["run"] = table.run

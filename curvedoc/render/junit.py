@@ -4,8 +4,9 @@ Each run is a test suite with one test case per finding code that was checked: t
 case fails when the run has a warning or error of that code, so a CI dashboard lists
 "run.csv / overfitting" next to the unit tests and tracks it across pipelines.  An info
 finding is news, not a fault (a learning-rate drop that helped): its case passes with
-the finding in `system-out`.  A file that could not be read is a suite with one erroring
-case.  Whether the job fails is still decided by the exit code and `--fail-on`.
+the finding in `system-out`.  A code that could not be checked on a run (too short a
+log, no validation curve) is a skipped case that says why.  A file that could not be
+read is a suite with one erroring case.  Whether the job fails is still decided by the exit code and `--fail-on`.
 
 ElementTree escapes `<`, `&` and quotes; characters XML 1.0 cannot hold at all (ESC,
 NUL, ...) are written as Python escapes first, or no parser would read the file.
@@ -36,15 +37,21 @@ def _element(parent: ET.Element, tag: str, text: str | None = None, **attrs: str
     return element
 
 
-def _suite(root: ET.Element, run: RunReport) -> tuple[int, int]:
+def _suite(root: ET.Element, run: RunReport) -> tuple[int, int, int]:
+    """The run's suite; (tests, failures, skipped)."""
     table = run.table
     by_code: dict[str, list[Finding]] = {code: [] for code in run.checked}
     for finding in run.findings:
         by_code.setdefault(finding.code, []).append(finding)
-    suite = _element(root, "testsuite", name=table.label, tests=str(len(by_code)))
+    why_not = {u.code: u.reason for u in run.unchecked}
+    suite = _element(root, "testsuite", name=table.label,
+                     tests=str(len(by_code) + len(why_not)))
     failures = 0
-    for code in sorted(by_code):
+    for code in sorted([*by_code, *why_not]):
         case = _element(suite, "testcase", name=code, classname=table.label, file=table.source)
+        if code in why_not:
+            _element(case, "skipped", message=f"not checked: {why_not[code]}")
+            continue
         findings = by_code[code]
         lines = "\n".join(f"{table.x_name} {span(f)}: {f.message}" for f in findings)
         faults = [f for f in findings if f.severity != Severity.INFO]
@@ -56,15 +63,16 @@ def _suite(root: ET.Element, run: RunReport) -> tuple[int, int]:
             _element(case, "system-out", lines)
     suite.set("failures", str(failures))
     suite.set("errors", "0")
-    return len(by_code), failures
+    suite.set("skipped", str(len(why_not)))
+    return len(by_code) + len(why_not), failures, len(why_not)
 
 
 def render(report: Report) -> str:
     root = ET.Element("testsuites", name="curvedoc")
-    tests = failures = 0
+    tests = failures = skipped = 0
     for run in report.runs:
-        count, failed = _suite(root, run)
-        tests, failures = tests + count, failures + failed
+        count, failed, passed_over = _suite(root, run)
+        tests, failures, skipped = tests + count, failures + failed, skipped + passed_over
     for error in report.errors:
         suite = _element(root, "testsuite", name=error.source, tests="1", failures="0",
                          errors="1")
@@ -74,5 +82,6 @@ def render(report: Report) -> str:
     root.set("tests", str(tests + len(report.errors)))
     root.set("failures", str(failures))
     root.set("errors", str(len(report.errors)))
+    root.set("skipped", str(skipped))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -15,7 +15,7 @@ from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Severity
 from curvedoc.render.mermaid import chart
 from curvedoc.render.safe import printable
-from curvedoc.render.summary import SEVERITIES, count_line, length, span
+from curvedoc.render.summary import SEVERITIES, count_line, length, span, unchecked_note
 
 __all__ = ["escape", "render"]
 
@@ -54,8 +54,9 @@ def _summary(report: Report) -> str:
 def _run(run: RunReport) -> list[str]:
     table = run.table
     parts = [f"### {escape(table.label)}"]
-    if table.notes:
-        parts.append("\n".join(f"- note: {escape(note)}" for note in table.notes))
+    notes = [*table.notes, *filter(None, [unchecked_note(run)])]
+    if notes:
+        parts.append("\n".join(f"- note: {escape(note)}" for note in notes))
     if run.findings:
         rows = [[f.severity.value, escape(f.code), span(f), escape(f.message)]
                 for f in run.findings]

@@ -11,13 +11,13 @@ from collections import Counter
 from collections.abc import Sequence
 from itertools import pairwise
 
-from curvedoc.engine import Report
+from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Finding, Severity, x_value
 from curvedoc.render.safe import printable
 from curvedoc.table import CurveTable
 
 __all__ = ["SEVERITIES", "count_line", "every_epoch", "length", "plural", "short_labels",
-           "span"]
+           "span", "unchecked_note"]
 
 #: Most severe first, the order every summary lists them in.
 SEVERITIES = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
@@ -64,6 +64,10 @@ def count_line(report: Report) -> str:
     if not findings:
         if not runs:
             return f"No training logs found{unread}."
+        partly = sum(1 for run in report.runs if run.unchecked)
+        if partly and not unread:
+            return (f"No findings; {plural(partly, 'run was', 'runs were')} not fully "
+                    "checked (see the notes).")
         if not unread:
             return "All checked: no findings."
         return f"No findings in {plural(runs, 'run', 'runs')}{unread}."
@@ -74,6 +78,20 @@ def count_line(report: Report) -> str:
              else f"{with_findings} of {plural(runs, 'run', 'runs')}")
     return (f"Found {plural(len(findings), 'finding', 'findings')} ({breakdown}) "
             f"in {where}{unread}.")
+
+
+def unchecked_note(run: RunReport) -> str | None:
+    """What could not be checked on a run, and why, in one sentence without its capital
+    ("nothing was checked: the log has only 3 epochs; ..."); None when all was checked.
+    Every format says it, so that a short or train-only log never passes silently."""
+    if not run.unchecked:
+        return None
+    reasons = list(dict.fromkeys(u.reason for u in run.unchecked))
+    if not run.checked:
+        return f"nothing was checked: {'; '.join(reasons)}"
+    return "; ".join(
+        f"not checked, as {reason}: {', '.join(u.code for u in run.unchecked if u.reason == reason)}"
+        for reason in reasons)
 
 
 def short_labels(tables: Sequence[CurveTable]) -> tuple[str, list[str]]:

@@ -31,7 +31,7 @@ from curvedoc.findings import Finding, x_value
 from curvedoc.ranking import best, ranked
 from curvedoc.render import palette
 from curvedoc.render.safe import printable
-from curvedoc.render.summary import every_epoch, length, short_labels
+from curvedoc.render.summary import every_epoch, length, short_labels, unchecked_note
 from curvedoc.roles import Kind, Split
 from curvedoc.table import CurveTable
 
@@ -135,6 +135,9 @@ def run_report(run: RunReport, options: TextOptions) -> RenderableType:
             if findings:
                 parts.append(_marks_legend(findings, table.x_name))
     parts.append(Text())
+    note = unchecked_note(run)
+    if note:
+        parts += [Text(f"Note: {note}.", style="yellow"), Text()]
     if not findings:
         parts.append(Text("No findings.", style="green"))
         return Group(*parts, Text())
