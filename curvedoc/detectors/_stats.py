@@ -286,6 +286,14 @@ def rolling_median(y: np.ndarray, window: int) -> np.ndarray:
     return np.nanmedian(_windows(y, window), axis=1)
 
 
+def rolling_quantile(y: np.ndarray, window: int, q: float) -> np.ndarray:
+    """Centred running `q`-th percentile over `window` points (fewer at the ends): with a
+    low `q`, the quiet part of each stretch of a curve."""
+    if len(y) == 0:
+        return y.astype(float)
+    return np.nanpercentile(_windows(y, window), q, axis=1)
+
+
 def rolling_mad(r: np.ndarray, window: int) -> np.ndarray:
     """Centred running robust standard deviation (1.4826 x median absolute deviation)
     of `r` over `window` points: the local noise scale, which outliers do not inflate

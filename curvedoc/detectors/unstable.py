@@ -33,6 +33,7 @@ from curvedoc.detectors._stats import (
     noise,
     rolling_mad,
     rolling_median,
+    rolling_quantile,
     runs,
     smooth,
     swings,
@@ -100,6 +101,8 @@ OPTIONS = {
                            "this many times the curve's noise."),
     "min_jump": Option(0.2, "A spike or swing must also take the loss at least this fraction "
                             "above its level (0.2 = 20%)."),
+    "min_progress": Option(0.05, "A spike or swing must also undo at least this fraction of "
+                                "how far the loss had fallen by then (0.05 = 5%)."),
     "min_events": Option(3, "How many spikes and swings make the finding."),
 }
 
@@ -109,6 +112,7 @@ class _Event:
     first: int
     last: int
     jump: float  # peak ratio to the level before (2.0 = twice as high)
+    rise: float  # the same in the loss's units
     kind: str  # "spike" or "rise"
 
 
@@ -118,33 +122,70 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
         return []
     relative = bool(np.all(loss.y > 0))  # judged on the log of the loss when it can be
     z = np.log(loss.y) if relative else loss.y
-    events = _merge(_spikes(z, relative, options) + _rises(loss.x, z, relative, options))
+    window = max(5, default_window(len(z)))
+    quiet = _quiet_noise(z, window)
+    fallen = _progress(loss.y, window)
+    events = [e for e in _spikes(z, relative, window, quiet, options)
+              + _rises(loss.x, z, relative, options)
+              if e.rise >= options["min_progress"] * fallen[e.first]]
+    events = _merge(events)
     lr = curve(table, "lr", reduce=False)
     if lr is not None:
-        events = [e for e in events if not _lr_went_up(lr, loss.x, e.first)]
+        events = [e for e in events if not _lr_went_up(lr, loss.x, e)]
     if len(events) < options["min_events"]:
         return []
-    return [_finding(table, loss, z, relative, events, lr)]
+    return [_finding(table, loss, quiet, relative, events, lr)]
 
 
-def _spikes(z: np.ndarray, relative: bool, options: Mapping[str, float]) -> list[_Event]:
-    """Runs of points far above the running median, beyond the local noise.
+def _quiet_noise(z: np.ndarray, window: int) -> np.ndarray:
+    """The curve's noise around each point, taken where the curve is quietest nearby:
+    the lower quartile, over a stretch of the run, of the running robust deviation of
+    the curve around its running median.
+
+    The deviation alone is inflated wherever the curve is unstable: on an epoch-level
+    curve of 40 points the spikes come every few epochs and *are* the local deviation,
+    and a loss falling towards zero jitters by large factors on a log scale.  The quiet
+    quarter of the stretch shows how much the curve moves when nothing goes wrong; a
+    noisy step-level log is noisy all along, so its quiet quarter still carries its
+    minibatch noise.  Floored by half the run's typical deviation where values repeat
+    (a deviation of 0).
+    """
+    residual = z - rolling_median(z, window)
+    reach = max(21, len(z) // 10 | 1)
+    local = rolling_mad(residual, reach)
+    local[: window // 2] = np.nan  # the first fall is no noise
+    floor = 0.5 * 1.4826 * float(np.median(np.abs(residual)))
+    return np.maximum(rolling_quantile(local, reach, 25), floor)
+
+
+def _progress(y: np.ndarray, window: int) -> np.ndarray:
+    """How far the loss has fallen by each point: its first level (the running median,
+    so a wild first value does not count) minus its lowest level so far, in the loss's
+    own units.  A rise is instability only when it undoes a real share of this: jitter
+    of a loss near zero is large on a log scale but undoes nothing."""
+    level = rolling_median(y, window)
+    return np.maximum(level[0] - np.minimum.accumulate(level), 0.0)
+
+
+def _spikes(z: np.ndarray, relative: bool, window: int, quiet: np.ndarray,
+            options: Mapping[str, float]) -> list[_Event]:
+    """Runs of points far above the running median, beyond the quiet noise.
 
     The first half window is skipped: at the start of training the loss falls faster
     than any running median follows.
     """
-    n = len(z)
-    window = max(5, default_window(n))
     level = rolling_median(z, window)
     residual = z - level
-    # local scale, floored by half the curve-wide scale where values repeat (MAD = 0)
-    scale = np.maximum(rolling_mad(residual, max(21, n // 10 | 1)),
-                       0.5 * 1.4826 * float(np.median(np.abs(residual))))
-    above = (residual > options["noise_k"] * scale) & (
+    above = (residual > options["noise_k"] * quiet) & (
         _jump(residual, relative, level) >= options["min_jump"])
     above[: window // 2] = False
-    return [_Event(a, b, 1.0 + float(np.max(_jump(residual[a:b + 1], relative, level[a:b + 1]))),
-                   "spike") for a, b in runs(above)]
+    events = []
+    for a, b in runs(above):
+        top = a + int(np.argmax(residual[a:b + 1]))
+        events.append(_Event(a, b, 1.0 + float(_jump(residual[top:top + 1], relative,
+                                                      level[top:top + 1])[0]),
+                             _raw(z[top], relative) - _raw(level[top], relative), "spike"))
+    return events
 
 
 def _rises(x: np.ndarray, z: np.ndarray, relative: bool,
@@ -156,7 +197,8 @@ def _rises(x: np.ndarray, z: np.ndarray, relative: bool,
         np.median(np.abs(z)))
     found = []
     reach = default_window(len(z))
-    # half of noise_k: smoothing has already averaged most of the noise away
+    # against the point-to-point noise (second differences, which a smooth oscillation
+    # does not inflate); half of noise_k: smoothing has already averaged most of it away
     for a, b, direction in swings(s, max(options["noise_k"] / 2 * noise(z), step)):
         if direction <= 0 or a == 0:
             continue
@@ -169,8 +211,15 @@ def _rises(x: np.ndarray, z: np.ndarray, relative: bool,
         rise = float(level[b]) - before
         jump = math.expm1(rise) if relative else rise / max(abs(before), 1e-12)
         if jump >= options["min_jump"]:
-            found.append(_Event(c, b, 1.0 + jump, "rise"))
+            found.append(_Event(c, b, 1.0 + jump,
+                                _raw(float(level[b]), relative) - _raw(before, relative),
+                                "rise"))
     return found
+
+
+def _raw(value: float, relative: bool) -> float:
+    """A value of the judged curve back in the loss's own units."""
+    return math.exp(value) if relative else value
 
 
 def _jump(residual: np.ndarray, relative: bool, level: np.ndarray) -> np.ndarray:
@@ -187,23 +236,26 @@ def _merge(events: list[_Event]) -> list[_Event]:
         if merged and event.first <= merged[-1].last + 1:
             last = merged[-1]
             bigger = event if event.jump > last.jump else last
-            merged[-1] = _Event(last.first, max(last.last, event.last), bigger.jump, bigger.kind)
+            merged[-1] = _Event(last.first, max(last.last, event.last), bigger.jump,
+                                bigger.rise, bigger.kind)
         else:
             merged.append(event)
     return merged
 
 
-def _lr_went_up(lr: Curve, x: np.ndarray, first: int) -> bool:
+def _lr_went_up(lr: Curve, x: np.ndarray, event: _Event) -> bool:
     """Whether the learning rate rose by more than 20% from the point before the event
-    to its start: warm-up and warm restarts make the loss jump on purpose."""
-    before = x[max(first - 1, 0)]
-    inside = lr.y[(lr.x >= before) & (lr.x <= x[first])]
+    to its top: warm-up and warm restarts make the loss jump on purpose.  Measured over
+    the whole event, so a steady warm-up that adds a few percent per point still
+    explains a swing up over several points."""
+    before = x[max(event.first - 1, 0)]
+    inside = lr.y[(lr.x >= before) & (lr.x <= x[event.last])]
     start = lr.y[lr.x <= before]
     reference = start[-1] if len(start) else (inside[0] if len(inside) else None)
     return reference is not None and len(inside) > 0 and float(inside.max()) > 1.2 * reference
 
 
-def _finding(table: CurveTable, loss: Curve, z: np.ndarray, relative: bool,
+def _finding(table: CurveTable, loss: Curve, quiet: np.ndarray, relative: bool,
              events: list[_Event], lr: Curve | None) -> Finding:
     x = loss.x
     largest = max(events, key=lambda e: e.jump)
@@ -217,7 +269,7 @@ def _finding(table: CurveTable, loss: Curve, z: np.ndarray, relative: bool,
         "event_x": [float(x[e.first]) for e in events][:20],
         "largest_jump": largest.jump,
         "largest_x": float(x[largest.first]),
-        "noise_rel": _noise_rel(z, relative, loss.y),
+        "noise_rel": _noise_rel(quiet, relative, loss.y),
     }
     if lr is not None:
         details["lr_max"] = float(np.max(lr.y))
@@ -230,11 +282,12 @@ def _finding(table: CurveTable, loss: Curve, z: np.ndarray, relative: bool,
     return Finding(CODE, Severity.WARNING, start, end, message, loss.column, details)
 
 
-def _noise_rel(z: np.ndarray, relative: bool, y: np.ndarray) -> float:
-    """The curve's typical point-to-point noise as a fraction of its level."""
+def _noise_rel(quiet: np.ndarray, relative: bool, y: np.ndarray) -> float:
+    """The curve's typical quiet noise as a fraction of its level."""
+    typical = float(np.median(quiet))
     if relative:
-        return float(np.expm1(noise(z)))
-    return noise(y) / max(float(np.median(np.abs(y))), 1e-12)
+        return math.expm1(typical)
+    return typical / max(float(np.median(np.abs(y))), 1e-12)
 
 
 def _seen(f: Finding) -> str:
