@@ -4,13 +4,16 @@ Two kinds of event, both measured on the log of the loss (loss noise is roughly
 proportional to the loss, so one scale serves a loss falling by orders of magnitude):
 
 * a spike: points far above a running median of the curve, by more than `noise_k`
-  times the local noise (a running robust deviation of the curve around that median,
-  so a noisy step-level log needs far larger jumps than a smooth epoch-level one) and
-  by at least `min_jump` of the level;
-* a rise: a swing up of the smoothed curve by more than half `noise_k` times its noise
-  (smoothing has already averaged most of it away) and `min_jump` of the level, lasting
-  several points (an oscillation).
+  times the curve's quiet noise (the lower quartile, over a stretch of the run, of its
+  running robust deviation: spikes every few epochs would otherwise *be* the local
+  deviation, while a noisy step-level log is noisy in its quiet parts too) and by at
+  least `min_jump` of the level;
+* a rise: a swing up of the smoothed curve by more than half `noise_k` times its
+  point-to-point noise (smoothing has already averaged most of it away) and `min_jump`
+  of the level, lasting several points (an oscillation).
 
+Each must also undo `min_progress` of how far the loss had fallen by then, in the
+loss's own units: jitter of a loss near zero is huge on a log scale but undoes nothing.
 Events where the learning rate went up (warm-up, warm restarts) are expected and
 skipped.  `min_events` of them make the finding: one bad batch is not instability.
 """
@@ -51,14 +54,17 @@ DOC = """\
 A training loss that repeatedly jumps up instead of falling: at least `min_events`
 spikes (points far above the curve's running median) or swings up (the smoothed curve
 rising for several points, then falling again), each larger than `noise_k` times the
-curve's local noise and than `min_jump` of its level.  The finding spans the first to
-the last event and gives how many there were and how large the largest was.
+curve's noise, than `min_jump` of its level and than `min_progress` of how far the loss
+had fallen by then.  The finding spans the first to the last event and gives how many
+there were and how large the largest was.
 
-Ordinary minibatch noise does not count: the noise scale is measured locally, around
-each point, so a step-level log whose loss jitters by 50% from batch to batch needs
-jumps far beyond that, while a smooth epoch-level curve shows a bad epoch clearly.
-Jumps where the logged learning rate went up (warm-up, warm restarts, cyclic
-schedules) are expected and ignored.  On step-level logs longer than 1000 points the
+Ordinary minibatch noise does not count: the noise scale is the curve's deviation
+where it is quietest nearby, so a step-level log whose loss jitters by 50% from batch
+to batch all along needs jumps far beyond that, while an epoch-level curve that spikes
+every few epochs is judged against its calm epochs, not against the spikes.  Jitter of
+a loss near zero, large as it looks on a log scale, undoes no real share of the
+progress and does not count either.  Jumps where the logged learning rate went up
+(warm-up, warm restarts, cyclic schedules) are expected and ignored.  On step-level logs longer than 1000 points the
 curve is first reduced to bucket medians, so spikes shorter than half a bucket are
 averaged away; a curve that zigzags at every single point is indistinguishable from
 noise and is not reported.
@@ -87,18 +93,21 @@ alone, instability can end in a divergence.
 - If it ended badly, restart from a checkpoint before the first event.
 
 ## Example
-`unstable` over epochs 20-66: "train loss jumped up 4 times over epochs 20-66 (4
-spikes, 0 swings); the largest went 2.468x above the curve's level, while its local
-noise is about 1.0%".  details: `events` 4, `spikes` 4, `rises` 0, `event_x` [20, 35,
-50, 66], `largest_jump` 2.468 (ratio to the level), `largest_x` 50, `noise_rel` 0.0105,
+`unstable` over epochs 14-24 (a 40-epoch run, SGD with batches of 8, whose loss goes
+0.145, 0.514, 0.467, 0.135, 0.230, 0.104, ... 0.081, 0.213, 0.277, 0.016): "train loss
+jumped up 3 times over epochs 14-24 (3 spikes, 0 swings); the largest went 3.413x above
+the curve's level, while its quiet noise is about 1.7%".  details: `events` 3,
+`spikes` 3, `rises` 0, `event_x` [14, 16, 23], `largest_jump` 3.413 (ratio to the
+level), `largest_x` 23, `noise_rel` 0.0169 (the quiet noise, a fraction of the level),
 `lr_max` (the highest learning rate, when it is logged).
 """
 
 OPTIONS = {
     "min_points": Option(12, "Runs with fewer training-loss points than this get no finding."),
-    "noise_k": Option(6.0, "A spike must stand this many local noise deviations above the "
-                           "running median; a swing of the smoothed curve must exceed half "
-                           "this many times the curve's noise."),
+    "noise_k": Option(6.0, "A spike must stand this many noise deviations above the running "
+                           "median (the noise where the curve is quietest nearby); a swing "
+                           "of the smoothed curve must exceed half this many times the "
+                           "curve's point-to-point noise."),
     "min_jump": Option(0.2, "A spike or swing must also take the loss at least this fraction "
                             "above its level (0.2 = 20%)."),
     "min_progress": Option(0.05, "A spike or swing must also undo at least this fraction of "
@@ -277,7 +286,7 @@ def _finding(table: CurveTable, loss: Curve, quiet: np.ndarray, relative: bool,
     message = (f"train loss jumped up {len(events)} times {span(table.x_name, start, end)} "
                f"({details['spikes']} spike{'s' * (details['spikes'] != 1)}, "
                f"{details['rises']} swing{'s' * (details['rises'] != 1)}); the largest went "
-               f"{num(largest.jump)}x above the curve's level, while its local noise is about "
+               f"{num(largest.jump)}x above the curve's level, while its quiet noise is about "
                f"{pct(details['noise_rel'])}")
     return Finding(CODE, Severity.WARNING, start, end, message, loss.column, details)
 
