@@ -93,13 +93,13 @@ alone, instability can end in a divergence.
 - If it ended badly, restart from a checkpoint before the first event.
 
 ## Example
-`unstable` over epochs 14-24 (a 40-epoch run, SGD with batches of 8, whose loss goes
-0.145, 0.514, 0.467, 0.135, 0.230, 0.104, ... 0.081, 0.213, 0.277, 0.016): "train loss
-jumped up 3 times over epochs 14-24 (3 spikes, 0 swings); the largest went 3.413x above
-the curve's level, while its quiet noise is about 1.7%".  details: `events` 3,
-`spikes` 3, `rises` 0, `event_x` [14, 16, 23], `largest_jump` 3.413 (ratio to the
-level), `largest_x` 23, `noise_rel` 0.0169 (the quiet noise, a fraction of the level),
-`lr_max` (the highest learning rate, when it is logged).
+`unstable` over epochs 6-24 (a 40-epoch run, SGD with batches of 8, whose loss goes
+0.158, 0.142, 0.265, ... 0.145, 0.514, 0.467, 0.135, 0.230, ... 0.081, 0.213, 0.277,
+0.016 and ends at 4e-5): "train loss jumped up 4 times over epochs 6-24 (4 spikes, 0
+swings); the largest went 3.547x above the curve's level, while its quiet noise is
+about 1.7%".  details: `events` 4, `spikes` 4, `rises` 0, `event_x` [6, 13, 16, 23],
+`largest_jump` 3.547 (ratio to the level), `largest_x` 13, `noise_rel` 0.0169 (the
+quiet noise, a fraction of the level), `lr_max` (the highest learning rate, when it is logged).
 """
 
 OPTIONS = {
@@ -148,8 +148,8 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
 
 def _quiet_noise(z: np.ndarray, window: int) -> np.ndarray:
     """The curve's noise around each point, taken where the curve is quietest nearby:
-    the lower quartile, over a stretch of the run, of the running robust deviation of
-    the curve around its running median.
+    the lower quartile, over twice the deviation's window (all of a short run), of the
+    running robust deviation of the curve around its running median.
 
     The deviation alone is inflated wherever the curve is unstable: on an epoch-level
     curve of 40 points the spikes come every few epochs and *are* the local deviation,
@@ -164,7 +164,7 @@ def _quiet_noise(z: np.ndarray, window: int) -> np.ndarray:
     local = rolling_mad(residual, reach)
     local[: window // 2] = np.nan  # the first fall is no noise
     floor = 0.5 * 1.4826 * float(np.median(np.abs(residual)))
-    return np.maximum(rolling_quantile(local, reach, 25), floor)
+    return np.maximum(rolling_quantile(local, 2 * reach + 1, 25), floor)
 
 
 def _progress(y: np.ndarray, window: int) -> np.ndarray:
