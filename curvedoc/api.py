@@ -12,7 +12,7 @@ The CLI is built on the same functions (`curvedoc.loader.load`, `curvedoc.engine
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence, Sized
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
@@ -84,7 +84,7 @@ def _table_from(data: Any) -> CurveTable:
     from curvedoc.readers._common import axis_columns
     from curvedoc.table import RawRun, build
 
-    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(_columns(data))
     if isinstance(data, pd.DataFrame) and frame.index.name and frame.index.name not in frame:
         frame = frame.reset_index()
     epoch, step = axis_columns(map(str, frame.columns))
@@ -93,3 +93,24 @@ def _table_from(data: Any) -> CurveTable:
         raise CurvedocError(f"the data holds {len(tables)} runs (the x axis restarts); "
                             "diagnose each separately")
     return tables[0]
+
+
+def _columns(data: Any) -> dict[str, Any]:
+    """A dict of lists, checked: what a user passes by mistake gets an error that says
+    what to pass instead, not pandas' own."""
+    if isinstance(data, (str, Path)):
+        raise TypeError(f"expected curves, not a path: read the log with curvedoc.load(path) "
+                        f"first ({str(data)!r})")
+    if not isinstance(data, Mapping):
+        raise TypeError("expected a CurveTable, a pandas DataFrame or a dict of lists, not "
+                        f"{type(data).__name__}")
+    for name, values in data.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sized):
+            raise TypeError(f"{name!r}: expected a list of numbers, not "
+                            f"{type(values).__name__}")
+    lengths = {str(name): len(values) for name, values in data.items()}
+    if len(set(lengths.values())) > 1:
+        listed = ", ".join(f"{name}: {n}" for name, n in lengths.items())
+        raise CurvedocError(f"lists of different lengths ({listed}); pad with None where a "
+                            "metric was not logged, so that each position is one epoch")
+    return dict(data)

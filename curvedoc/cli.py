@@ -189,8 +189,10 @@ def watch(
     interval: Annotated[float, typer.Option(
         "--interval", help="Seconds between checks for changes.")] = 1.0,
     idle: Annotated[float | None, typer.Option(
-        "--idle", help="Stop once the log has not changed for this many seconds "
-                       "(default: never; Ctrl-C stops).", show_default=False)] = None,
+        "--idle", help="Stop once the log exists and has not changed for this many "
+                       "seconds (training has ended): exit 0, or 2 if it could not be "
+                       "read.  Waiting for it to appear is not limited.  Default: follow "
+                       "until Ctrl-C.", show_default=False)] = None,
     log_format: LogFormatOpt = None,
     plot: PlotOpt = None,
     color: ColorOpt = "auto",
@@ -229,11 +231,19 @@ def explain(
 
 def _split_format(format: str | None, output_format: str | None, log_format: str | None,
                   default: str = "text") -> tuple[str, str | None]:
-    """`--format` takes an output format or a reader name: the two sets do not overlap."""
+    """`--format` takes an output format or a reader name: the two sets do not overlap,
+    so a name in neither is an error that lists both."""
+    from curvedoc import readers
+    from curvedoc.errors import CurvedocError
+
     if format is None:
         return output_format or default, log_format
     if format in OUTPUT_FORMATS:
         return format if output_format is None else output_format, log_format
+    if format not in readers.names():
+        raise CurvedocError(f"unknown format {format!r} for --format; output formats: "
+                            f"{', '.join(OUTPUT_FORMATS)}; log formats: "
+                            f"{', '.join(readers.names())}")
     return output_format or default, log_format or format
 
 

@@ -126,8 +126,17 @@ def load_config(explicit: str | None = None, start: Path | None = None) -> Confi
     if path is None:
         return Config()
     document = _read(path)
+    tool = document.get("tool")
+    nested = isinstance(tool, dict) and "curvedoc" in tool
     if path.name == "pyproject.toml":
-        table, where = document.get("tool", {}).get("curvedoc", {}), "[tool.curvedoc]"
+        if not nested:  # only reachable with --config: the search skips such files
+            raise CurvedocError("no [tool.curvedoc] table in this file", str(path))
+        table, where = document["tool"]["curvedoc"], "[tool.curvedoc]"
+    elif nested:  # the README's pyproject example pasted into a curvedoc.toml
+        raise CurvedocError("settings go at the top level of this file, without the "
+                            "tool.curvedoc prefix, which is for pyproject.toml: "
+                            "[tool.curvedoc.options.overfitting] becomes "
+                            "[options.overfitting]", str(path))
     else:
         table, where = document, "the top level"
     return _parse(table, path, where)
@@ -205,6 +214,9 @@ def _options(table: Mapping[str, Any], source: str) -> dict[str, dict[str, float
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise CurvedocError(f"options.{code}.{name} must be a number, not {value!r}",
                                     source)
+            problem = detector.options[option].problem(float(value))
+            if problem:
+                raise CurvedocError(f"options.{code}.{name} {problem}, not {value!r}", source)
             options.setdefault(code, {})[option] = float(value)
     return options
 

@@ -79,6 +79,10 @@ def load(
         with _reported(result, source.name):
             reader = forced or readers.sniff(
                 source, minimum=0.2 if folder is None else _DIRECTORY_CONFIDENCE)
+            if reader is None:
+                named = [overrides or ColumnOverrides(),
+                         overrides_for(source.name) if overrides_for else ColumnOverrides()]
+                reader = _by_named_columns(source, named)
             if reader is None and folder is None:
                 result.errors.append(LoadError(source.name, _not_a_log(source)))
         if reader is None:
@@ -216,6 +220,17 @@ def _message(exc: CurvedocError) -> str:
     text = str(exc)
     prefix = f"{exc.source}: " if exc.source else ""
     return text[len(prefix):] if prefix and text.startswith(prefix) else text
+
+
+def _by_named_columns(source: Source,
+                      named: Iterable[ColumnOverrides]) -> readers.Reader | None:
+    """The plain CSV reader for a file no sniffer knows, when the user named one of its
+    header's columns (`--x iter --val-loss objective_valid`, or a config file's
+    `columns`): its names say nothing to a sniffer, but the user has said what they are."""
+    from curvedoc.readers._common import header_cells
+
+    wanted = {column for said in named for column in (said.x, *said.roles.values())} - {None}
+    return readers.get_reader("plain-csv") if wanted & set(header_cells(source)) else None
 
 
 def _not_a_log(source: Source) -> str:

@@ -23,13 +23,15 @@ MAIN_METRICS = ("val_loss", "val_acc", "val_metric", "val_error")
 
 @dataclass(frozen=True)
 class Best:
-    """The best point of a run's main validation metric, and its last value."""
+    """The best point of a run's main validation metric, and its last value with its own
+    x: a log can go on after its last validation (Lightning's trailing test row)."""
 
     column: str
     x: float
     value: float
     last: float
     higher_is_better: bool
+    last_x: float
 
 
 def best(table: CurveTable) -> Best | None:
@@ -42,7 +44,7 @@ def best(table: CurveTable) -> Best | None:
         higher = table.metrics[str(series.name)].role.higher_is_better
         x = series.idxmax() if higher else series.idxmin()
         return Best(str(series.name), float(x), float(series[x]), float(series.iloc[-1]),
-                    higher)
+                    higher, float(series.index[-1]))
     return None
 
 

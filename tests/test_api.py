@@ -55,6 +55,24 @@ def test_report_renders_any_format(tmp_path: Path) -> None:
     assert curvedoc.report({"loss": [1.0, 0.5, 0.4]}, format="concise").strip()
 
 
+def test_curves_that_cannot_be_read_are_a_clear_error(tmp_path: Path) -> None:
+    """A path where curves are expected, or lists of unequal lengths, gave pandas' or
+    Python's own errors ("dictionary update sequence element #0 has length 1")."""
+    log = keras_log(tmp_path / "training.log")
+    for path in (str(log), log):
+        with pytest.raises(TypeError, match=r"not a path: read the log with "
+                                            r"curvedoc\.load\(path\) first"):
+            curvedoc.diagnose(path)
+    with pytest.raises(TypeError, match="a CurveTable, a pandas DataFrame or a dict"):
+        curvedoc.report([1.0, 0.5])
+    with pytest.raises(CurvedocError, match=r"lists of different lengths \(loss: 3, "
+                                            r"val_loss: 2\); pad with None"):
+        curvedoc.diagnose({"loss": [1.0, 0.5, 0.4], "val_loss": [1.1, 0.7]})
+    with pytest.raises(TypeError, match="'loss': expected a list of numbers, not float"):
+        curvedoc.diagnose({"loss": 0.5})
+    assert curvedoc.diagnose({"loss": [1.0, 0.5, 0.4], "val_loss": [1.1, None, 0.7]}) == []
+
+
 def test_api_names_are_lazy() -> None:
     import subprocess
     import sys

@@ -75,3 +75,34 @@ def test_the_doc_lists_every_output_format() -> None:
 
     text = DOC.read_text(encoding="utf-8")
     assert all(f"| `{name}` |" in text for name in OUTPUT_FORMATS)
+
+
+def _skeleton(message: str) -> str:
+    """A finding message up to its first parenthesis, numbers blanked: its template."""
+    return re.sub(r"\d+(\.\d+)?", "#", message.split(" (")[0])
+
+
+def test_the_example_output_is_what_check_prints(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The example once showed "val loss rose 18 % from its minimum", a message check
+    never printed.  Each example line must follow the real detectors' wording."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    sample = DOC.parent.parent / "sample_logs" / "keras_history.json"
+    real = {m["code"]: _skeleton(m["message"]) for m in re.finditer(
+        r"^\S+:\d+: (?P<code>[a-z-]+) (?P<message>.+)$", cli("check", str(sample)).out,
+        flags=re.MULTILINE)}
+    (example,) = _blocks("console")
+    lines = example.splitlines()[1:]
+    findings = [re.fullmatch(r"\S+( \[run \d+ of \d+\])?:\d+: (?P<code>[a-z-]+) (?P<m>.+)",
+                             line) for line in lines[:-1]]
+    assert all(findings), lines
+    for found in findings:
+        assert _skeleton(found["m"]) == real[found["code"]], found[0]
+    assert re.fullmatch(rf"Found {len(findings)} findings \(.*\) in \d+ of \d+ runs\.", lines[-1])
+
+
+def test_the_exit_codes_and_the_hook_match_the_readme() -> None:
+    readme = (DOC.parent.parent / "README.md").read_text(encoding="utf-8")
+    text = DOC.read_text(encoding="utf-8")
+    assert "3 a bug in curvedoc" in readme and "| 3 | A bug in curvedoc" in text
+    (repo,) = set(re.findall(r"repo: (\S+)", readme))
+    assert set(re.findall(r"repo: (\S+)", text)) == {repo}

@@ -72,6 +72,24 @@ def test_bad_color_value_is_a_usage_error(cli, fakes, log) -> None:
     assert result.code == 2 and "--color must be one of" in result.err
 
 
+@pytest.mark.parametrize("command", ["diagnose", "check", "compare"])
+def test_unknown_format_lists_output_and_log_formats(cli, fakes, log, command) -> None:
+    """`-f` takes either kind, so its error lists both: it used to list only the log
+    formats, which sent a user who meant `-f junit` looking in the wrong list."""
+    result = cli(command, str(log), str(log), "-f", "xml")
+    assert result.code == 2 and not result.out
+    line = result.err.strip()
+    assert "\n" not in line and "'xml'" in line
+    assert "output formats: text, concise, json, markdown, github, junit" in line
+    assert "log formats: tfevents," in line and "plain-csv" in line
+
+
+def test_unknown_log_format_says_it_is_a_log_format(cli, fakes, log) -> None:
+    result = cli("diagnose", str(log), "--log-format", "xml")
+    assert result.code == 2
+    assert result.err.startswith("curvedoc: error: unknown log format 'xml'; ")
+
+
 def test_errors_and_warnings_go_to_stderr(cli, fakes, log, tmp_path) -> None:
     result = cli("diagnose", str(log), str(tmp_path / "missing.csv"))
     assert result.code == 2
@@ -98,6 +116,16 @@ def test_save_svg_and_html_hold_the_plot(cli, fakes, log, tmp_path) -> None:
     assert picture.lstrip().startswith("<svg") and "┤" in picture and "marked:" in picture
     page = html.read_text(encoding="utf-8")
     assert "<html" in page and "┤" in page and "overfitting" in page
+
+
+def test_save_svg_with_a_machine_format_still_saves_the_picture(cli, fakes, log,
+                                                                 tmp_path) -> None:
+    """`-f json --save-svg FILE` exited 0 without writing FILE: the picture was only
+    made on the text path."""
+    svg = tmp_path / "report.svg"
+    result = cli("diagnose", str(log), "-f", "json", "--save-svg", str(svg))
+    assert result.code == 0 and result.out.startswith("{")
+    assert "┤" in svg.read_text(encoding="utf-8")
 
 
 def test_save_svg_to_an_unwritable_path_is_a_clean_error(cli, fakes, log, tmp_path) -> None:

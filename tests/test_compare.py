@@ -183,3 +183,34 @@ def test_real_appended_runs_overfit_from_different_epochs(real_logs, monkeypatch
         ("run 2 of 2", [0]), ("run 1 of 2", [8])]
     out = cli("compare", str(log)).out
     assert "overfitting  starts at epoch 0 in run 2 of 2, 8 in run 1 of 2" in out
+
+
+@pytest.mark.parametrize("color", ["never", "always"])  # piped, and as on a terminal
+def test_narrow_screen_folds_names_but_never_cuts_a_number(cli, tmp_path, monkeypatch,
+                                                           color) -> None:
+    """At 50 columns the key numbers did not fit: rich cut them ("0.0…", or "0" for
+    0.07024) or dropped whole columns.  Names fold; numbers stay whole."""
+    write_keras_csv(tmp_path / "a-rather-long-run-name-one" / "training.log",
+                    overfitting_rows())
+    write_keras_csv(tmp_path / "a-rather-long-run-name-two" / "training.log", clean_rows())
+    monkeypatch.setenv("COLUMNS", "50")
+    result = cli("compare", str(tmp_path), "--color", color)
+    assert result.code == 0, result.err
+    out = ANSI.sub("", re.sub(r"\x1b\[[0-9;]*m", "", result.out))
+    for number in ("0.07024", "0.64", "0.4209", "0.4509"):
+        assert re.search(rf"(^| ){re.escape(number)}( |$)", out, flags=re.MULTILINE), out
+    assert "…" not in out
+
+
+def test_length_column_says_points_unless_every_epoch_is_one(cli, tmp_path) -> None:
+    """Two detectron2-style logs (a record every 20 iterations) were listed under
+    "steps" with their number of records."""
+    for name in ("a", "b"):
+        rows = "".join(f'{{"iteration": {19 + 20 * i}, "total_loss": {1 / (i + 1)}}}\n'
+                       for i in range(30))
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(rows, encoding="utf-8")
+    result = cli("compare", str(tmp_path / "a"), str(tmp_path / "b"))
+    assert result.code == 0, result.err
+    assert re.search(r"#\s+run\s+points\s+step", result.out), result.out
+    assert "steps" not in result.out.split("How their")[0]

@@ -108,6 +108,27 @@ def test_curvedoc_toml_uses_top_level_keys(tmp_path: Path) -> None:
     assert config.ignore == {"note"} and config.options == {"rises": {"min_rise": 1.0}}
 
 
+def test_tool_table_in_a_curvedoc_toml_says_where_settings_go(tmp_path: Path) -> None:
+    """The README's example has `[tool.curvedoc]`; pasted into a curvedoc.toml it said
+    "unknown key 'tool' in the top level", which did not tell the user what to change."""
+    path = _write(tmp_path / "curvedoc.toml", "[tool.curvedoc]\nignore = ['note']\n")
+    with pytest.raises(CurvedocError) as info:
+        load_config(str(path))
+    assert str(info.value) == (
+        f"{path}: settings go at the top level of this file, without the tool.curvedoc "
+        "prefix, which is for pyproject.toml: [tool.curvedoc.options.overfitting] becomes "
+        "[options.overfitting]")
+
+
+def test_named_pyproject_without_the_table_is_an_error(cli, tmp_path: Path) -> None:
+    """`--config pyproject.toml` whose file has no [tool.curvedoc] used to run silently
+    with the defaults, as if the settings had been read."""
+    path = _write(tmp_path / "sub" / "pyproject.toml", "[project]\nname = 'x'\n")
+    with pytest.raises(CurvedocError) as info:
+        load_config(str(path))
+    assert str(info.value) == f"{path}: no [tool.curvedoc] table in this file"
+
+
 def test_missing_config_file_is_exit_2(cli, tmp_path: Path) -> None:
     log = fakes.write_keras_csv(tmp_path / "history.csv", fakes.clean_rows())
     result = cli("check", str(log), "--config", "nope.toml")
@@ -167,6 +188,25 @@ def test_column_mapping_per_glob(cli, tmp_path: Path) -> None:
     # A flag for the same role wins over the file.
     result = cli("diagnose", "runs/a.csv", "-f", "json", "--val-loss", "objective")
     assert json.loads(result.out)["runs"][0]["metrics"]["objective"]["role"] == "val_loss"
+
+
+def test_named_columns_make_a_csv_readable(cli, tmp_path: Path) -> None:
+    """The README's `--x iter --val-loss objective_valid --train-loss objective`: a CSV
+    none of whose names says what it is was refused ("not a training log") before the
+    names the user gave were looked at; so was the same mapping from a config file."""
+    fakes.write_keras_csv(tmp_path / "runs" / "a.csv", fakes.overfitting_rows(),
+                          ("iter", "objective", "objective_valid"))
+    assert cli("check", "runs/a.csv").code == 2  # nothing said: not recognisably a log
+    result = cli("diagnose", "runs/a.csv", "-f", "json", "--x", "iter", "--val-loss",
+                 "objective_valid", "--train-loss", "objective")
+    assert result.code == 0, result.err
+    run = json.loads(result.out)["runs"][0]
+    assert run["x_column"] == "iter" and run["metrics"]["objective_valid"]["role"] == "val_loss"
+    _write(tmp_path / "curvedoc.toml", "[columns.'runs/*.csv']\nx = 'iter'\n"
+                                       "val-loss = 'objective_valid'\n")
+    assert cli("check", "runs/a.csv").code == 1, "read, and the overfitting found"
+    # A name the file does not have does not make it a log.
+    assert cli("diagnose", "runs/a.csv", "--config", "/dev/null", "--val-loss", "nope").code == 2
 
 
 def test_help_does_not_load_the_config_machinery() -> None:

@@ -153,6 +153,33 @@ def test_lr_drop_response_worsened_and_none() -> None:
     assert "no validation" in unknown.message
 
 
+def test_validation_logged_too_sparsely_to_judge_a_drop_says_so() -> None:
+    """detectron2-style: lr every 20 iterations, bbox/AP every 400, drops at 819 and 1019
+    with no evaluation between them.  That used to read "no validation metric to judge
+    the response" (there is one), or "no clear change" (it was never measured)."""
+    steps = np.arange(19, 1200, 20)
+    lr = np.select([steps < 819, steps < 1019], [0.02, 0.002], 0.0002)
+    ap = np.where(np.isin(steps, [399, 799, 1199]), 20 + steps / 30, np.nan)
+    loss = 1.5 * np.exp(-steps / 400) + 0.2
+    found = run("lr-drop", table({"loss": loss, "lr": lr, "bbox/AP": ap}, x=steps,
+                                 axis="step"))
+    assert [f.start for f in found] == [819, 1019]
+    for finding in found:
+        assert finding.details["validation_logged"] == "sparse"
+        assert finding.message.endswith("; validation logged too sparsely to judge the "
+                                         "response"), finding.message
+        assert finding.details["response"] in ("none", "unknown")  # the public values
+    # Logged at every epoch, as the rate is: judged, and said to be enough.
+    e = epochs(40)
+    rng = np.random.default_rng(7)
+    base = {"loss": 0.3 + 0.003 * rng.standard_normal(40), "lr": np.where(e < 20, 0.1, 0.01)}
+    (flat,) = run("lr-drop", table({**base, "val_loss": 0.5 + 0.01 * rng.standard_normal(40)}))
+    assert flat.details["validation_logged"] == "enough"
+    assert flat.message.endswith("no clear change in validation")
+    (blind,) = run("lr-drop", table(base))
+    assert blind.details["validation_logged"] == "none" and "no validation" in blind.message
+
+
 def test_a_rise_that_levels_off_at_a_drop_is_not_worsened() -> None:
     """Validation loss that crept up (overfitting) and levels off at the drop puts every
     point after the drop above every point before it, by less than the noise: the rank

@@ -159,3 +159,12 @@ def test_hook_fails_a_commit_of_an_overfitting_log_and_passes_a_clean_one(
     passed = commit(".pre-commit-config.yaml", "runs/clean/training.log", "data/train.csv")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout + passed.stderr
+
+
+def test_ci_doc_examples_of_log_names_agree_with_the_pattern() -> None:
+    """docs/ci.md said "`*train*.log`", but `pretrain.log` is not matched."""
+    doc = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    assert "`*train*.log`" not in doc
+    for name in ("run_train.log", "training_v2.log", "train.log", "training.log"):
+        assert f"`{name}`" in doc and re.search(_hook()["files"], name), name
+    assert "not `pretrain.log`" in doc and not re.search(_hook()["files"], "pretrain.log")

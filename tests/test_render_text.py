@@ -6,6 +6,7 @@ import io
 import re
 
 import fake_detectors
+import numpy as np
 import pytest
 import report_data
 from rich.console import Console
@@ -151,3 +152,73 @@ def test_summary_only() -> None:
     # Same file name: the folders tell the runs apart, and the name they share is dropped.
     assert re.search(r"\n +1 +a +30 epochs", out) and re.search(r"\n +2 +b +30 epochs", out)
     assert "source" not in out and "What we see" not in out
+
+
+def test_piped_summary_keeps_every_run_name_whole() -> None:
+    """Off a terminal the summary takes the width it needs: with many long names and many
+    findings it used to be measured at the console's width, which dropped the `#` and
+    `run` columns altogether (or folded the names mid-word)."""
+    tables = [report_data.table(f"sweep/{'long-run-name-' * 3}{i}/training.log")
+              for i in range(3)]
+    out = rendered(report_data.report(*tables), width=60, summary_only=True)
+    for i in range(3):
+        assert re.search(rf"\n +{i + 1} +{'long-run-name-' * 3}{i} +30 epochs", out), out
+
+
+def test_last_value_names_the_epoch_it_was_logged_at() -> None:
+    """A Lightning log ends with a test row (an epoch with no validation): "last" is the
+    last validation value and its own epoch, not the log's last epoch."""
+    table = report_data.table()
+    table.frame.loc[table.frame.index[-1], ["val_loss", "val_accuracy"]] = float("nan")
+    out = rendered(Report(runs=[RunReport(table, [])]))
+    assert "(last 1.424 at epoch 28)" in out, out
+
+
+def test_a_one_point_run_is_counted_in_the_singular() -> None:
+    """"1 steps" in the summary and "1 points at steps 0–0" in the header."""
+    from curvedoc.table import RawRun, build
+
+    (one,) = build(RawRun(report_data.frame().iloc[:1], "one.csv", "keras-csv", step="epoch"))
+    (other,) = build(RawRun(report_data.frame(), "two.csv", "keras-csv", step="epoch"))
+    out = rendered(report_data.report(one, other))
+    assert re.search(r"one\.csv +1 point +", out) and "1 points" not in out
+    lines = [line.rstrip() for line in out.splitlines()]
+    assert "format   keras-csv, 1 point at step 0" in lines
+    assert "30 points at steps 0–29" in out
+
+
+@pytest.mark.parametrize(("x", "axis", "header", "length"), [
+    (np.round(np.arange(30) * 0.1 + 0.1, 2), "epoch", "30 points at epochs 0.1–3",
+     "30 points"),
+    (np.arange(30) * 5, "epoch", "30 points at epochs 0–145", "30 points"),
+    (np.arange(30) * 20 + 19, "step", "30 points at steps 19–599", "30 points"),
+    (np.arange(30), "epoch", "30 epochs (0–29)", "30 epochs"),
+])
+def test_length_counts_epochs_only_when_every_epoch_is_a_point(x, axis, header,
+                                                               length) -> None:
+    """The summary said "33 epochs" for a Hugging Face run of 33 evaluations over 3
+    epochs, and "60 steps" for 60 points logged over 1200 iterations."""
+    from curvedoc.table import RawRun, build
+
+    frame = report_data.frame().assign(epoch=x)
+    (a,) = build(RawRun(frame, "a.csv", "keras-csv", **{axis: "epoch"}))
+    (b,) = build(RawRun(frame, "b.csv", "keras-csv", **{axis: "epoch"}))
+    out = rendered(report_data.report(a, b))
+    lines = [line.rstrip() for line in out.splitlines()]
+    assert f"format   keras-csv, {header}" in lines
+    assert re.search(rf"\n +1 +a\.csv +{length} +loss", out), out
+
+
+def test_summary_on_an_80_column_terminal_fits_and_keeps_names_and_numbers() -> None:
+    """On a terminal too narrow for the table, rich shrank every column: the `#` and
+    `run` columns vanished and lengths read "10 epoc…".  Names fold and epoch lists wrap
+    instead, and no line is wider than the screen."""
+    tables = [report_data.table(f"sweep/{'long-run-name-' * 3}{i}/training.log")
+              for i in range(12)]
+    out = ANSI.sub("", re.sub(r"\x1b\[[0-9;]*m", "", rendered(
+        report_data.report(*tables), width=80, terminal=True, summary_only=True)))
+    assert max(len(line) for line in out.splitlines()) <= 80, out
+    assert "…" not in out
+    for i in range(1, 13):
+        assert re.search(rf"\n +{i} +long-run-na", out), out
+    assert out.count("30 epochs") == 12

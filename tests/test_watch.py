@@ -138,6 +138,17 @@ def test_bad_options_are_exit_2(cli, tmp_path) -> None:
     assert cli("watch", str(tmp_path / "x.csv"), "--idle", "-1").code == 2
 
 
+def test_idle_help_says_what_it_counts_and_how_it_ends(cli, monkeypatch) -> None:
+    """The old help ("Stop once the log has not changed") left open whether the wait for
+    a log to appear counts, and what the exit code is once it stops."""
+    monkeypatch.setenv("COLUMNS", "200")
+    text = " ".join(cli("watch", "--help").out.split())
+    assert "--idle <float> Stop once the log exists and has not changed for this many " \
+           "seconds (training has ended)" in text
+    assert "Waiting for it to appear is not limited" in text
+    assert "exit 0, or 2 if it could not be read" in text
+
+
 def test_the_live_screen_fits_the_terminal_and_keeps_the_findings(monkeypatch, tmp_path) -> None:
     fake_detectors.install(monkeypatch)
     log = write_keras_csv(tmp_path / "training.log", overfitting_rows())

@@ -5,8 +5,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from curvedoc.commands._shared import (
     check_fail_on,
@@ -22,11 +21,6 @@ from curvedoc.engine import Report
 from curvedoc.render import check_format, render
 from curvedoc.render.console import check_color, make_console
 from curvedoc.table import ColumnOverrides
-
-if TYPE_CHECKING:
-    from rich.console import Console
-
-    from curvedoc.render.text import TextOptions
 
 __all__ = ["Display", "run"]
 
@@ -58,7 +52,9 @@ def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: 
                                 progress=progress, max_size=max_size,
                                 verify_checksums=verify_checksums)
     if output_format != "text":
-        return finish(report, render(report, output_format), output, fail_on)
+        code = finish(report, render(report, output_format), output, fail_on)
+        _save_picture(report, display, make_console(display.color).width)
+        return code
     print_problems(report, errors=True)
     _text(report, display, output)
     return exit_code(report, fail_on)
@@ -76,20 +72,22 @@ def _text(report: Report, display: Display, output: str | None) -> None:
     text.render(report, console, options)
     if buffer is not None and output:
         write_output(output, buffer.getvalue())
-    if display.save_svg or display.save_html:
-        _save_picture(report, replace(options, plot=display.plot is not False), display,
-                      console)
+    _save_picture(report, display, console.width)
 
 
-def _save_picture(report: Report, options: TextOptions, display: Display,
-                  console: Console) -> None:
-    """The report as SVG/HTML, in colour and with plots whatever stdout is (unless
-    `--no-plot`): rendered again on a recording console, so stdout stays as it was."""
+def _save_picture(report: Report, display: Display, width: int) -> None:
+    """The text report as SVG/HTML when asked, whatever the output format, in colour and
+    with plots whatever stdout is (unless `--no-plot`): rendered again on a recording
+    console, so stdout stays as it was."""
+    if not (display.save_svg or display.save_html):
+        return
     from rich.console import Console
 
     from curvedoc.render import text
 
-    picture = Console(file=io.StringIO(), record=True, width=console.width,
+    options = text.TextOptions(plot=display.plot is not False, log_y=display.log_y,
+                               summary_only=display.summary)
+    picture = Console(file=io.StringIO(), record=True, width=width,
                       force_terminal=True, color_system="truecolor", highlight=False)
     text.render(report, picture, options)
     if display.save_svg:

@@ -8,12 +8,15 @@ prints.  Adding a code means adding one module here; nothing else changes.
 from __future__ import annotations
 
 import importlib
+import math
 import pkgutil
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
+
+from curvedoc.errors import CurvedocError
 
 if TYPE_CHECKING:
     from curvedoc.findings import Finding, Severity
@@ -27,10 +30,24 @@ SECTIONS = ("What it finds", "Why it happens", "What to try", "Example")
 
 @dataclass(frozen=True)
 class Option:
-    """A tunable threshold, with its default and what it means (shown by `explain`)."""
+    """A tunable threshold, with its default and what it means (shown by `explain`).
+
+    The default's type says what values make sense, so that a config file cannot hand a
+    detector one it cannot work with: a whole-number default of 0 is a 0/1 switch, any
+    other whole-number default a count of points (at least 1), a fractional default a
+    threshold (a finite number, at least 0)."""
 
     default: float
     help: str
+
+    def problem(self, value: float) -> str | None:
+        """What is wrong with `value` for this option ("must be 0 or 1"), or None."""
+        if isinstance(self.default, int) and self.default == 0:
+            return None if value in (0, 1) else "must be 0 or 1"
+        if isinstance(self.default, int):
+            ok = math.isfinite(value) and value.is_integer() and value >= 1
+            return None if ok else "must be a whole number of at least 1"
+        return None if math.isfinite(value) and value >= 0 else "must be a number of at least 0"
 
 
 @dataclass(frozen=True)
@@ -69,8 +86,14 @@ class Detector:
         return sections.get(title, "").strip()
 
     def options_with(self, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+        """The defaults with `overrides`, each checked (the Python API passes them
+        unchecked; a config file's are checked with its name when it is read)."""
         values = {name: option.default for name, option in self.options.items()}
-        values.update(overrides or {})
+        for name, value in (overrides or {}).items():
+            problem = self.options[name].problem(float(value)) if name in self.options else None
+            if problem:
+                raise CurvedocError(f"option {name!r} of {self.code} {problem}, not {value!r}")
+            values[name] = value
         return values
 
     def enabled(self, overrides: Mapping[str, float] | None = None) -> bool:

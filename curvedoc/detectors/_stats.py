@@ -22,7 +22,8 @@ taken against the curve's own noise:
   series with :func:`downsample` (bucket medians, with the logged minimum and maximum
   kept, so noise averages out while the best point and abrupt steps survive);
 * :func:`median3` and :func:`rolling_median` give a level that single points cannot
-  move, and :func:`rolling_mad` a local noise scale, for judging spikes;
+  move, :func:`rolling_mad` a local noise scale, for judging spikes, and
+  :func:`rolling_quantile` its quiet part where spikes are frequent;
 * :func:`shifted_train` removes the half-epoch lag of an epoch-averaged training loss,
   and :func:`runs` finds the spans where a condition holds;
 * :func:`schedule_drops` finds the steps down of a logged learning rate.
@@ -284,6 +285,14 @@ def rolling_median(y: np.ndarray, window: int) -> np.ndarray:
     if len(y) == 0:
         return y.astype(float)
     return np.nanmedian(_windows(y, window), axis=1)
+
+
+def rolling_quantile(y: np.ndarray, window: int, q: float) -> np.ndarray:
+    """Centred running `q`-th percentile over `window` points (fewer at the ends): with a
+    low `q`, the quiet part of each stretch of a curve."""
+    if len(y) == 0:
+        return y.astype(float)
+    return np.nanpercentile(_windows(y, window), q, axis=1)
 
 
 def rolling_mad(r: np.ndarray, window: int) -> np.ndarray:

@@ -116,10 +116,10 @@ OPTIONS = {
                            "and stayed there (for at least 10 % of the log), lost what it "
                            "learned: diverged without a `factor` explosion (0 turns this "
                            "sign off)."),
-    "classes": Option(0, "The number of classes of a cross-entropy training loss, when "
-                         "known: its chance level ln(classes) then also counts as the "
-                         "starting level for `relapse`, when it is lower than the first "
-                         "logged value (0 = unknown)."),
+    "classes": Option(0.0, "The number of classes of a cross-entropy training loss, when "
+                           "known: its chance level ln(classes) then also counts as the "
+                           "starting level for `relapse`, when it is lower than the first "
+                           "logged value (0 = unknown; values below 2 are ignored)."),
 }
 
 

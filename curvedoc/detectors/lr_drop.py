@@ -42,7 +42,10 @@ Every decrease of the learning rate, one finding each, starting at the first poi
 logged at the lower rate, with how the validation curves responded: `improved`
 (validation loss fell or validation accuracy rose beyond noise right after the drop),
 `none`, or `worsened`.  An improvement that ends with validation loss turning up again
-before the next drop is reported with how long it lasted.
+before the next drop is reported with how long it lasted.  When validation is logged
+too sparsely around a drop to measure a response (a detectron2 run evaluated every 2000
+iterations, with no evaluation between two close drops), the finding says so rather
+than "no clear change".
 
 Drops are read from the learning-rate column: a fall of at least `min_drop` (20%)
 between consecutive points that the schedule's own course does not explain.  Warm-up
@@ -74,6 +77,9 @@ by something else: data, capacity, labels).
 - Worse after the drop: check that the scheduler does what you think (a restart or
   warm-up can look like a drop in the other direction) and whether the model was
   already overfitting.
+- Validation logged too sparsely: evaluate more often (Lightning `val_check_interval`,
+  detectron2 `TEST.EVAL_PERIOD`, Hugging Face `eval_steps`) so that every drop has
+  validation points on both sides.
 - Inferred drops: log the learning rate (Keras `ReduceLROnPlateau`/`CSVLogger` do,
   Lightning has `LearningRateMonitor`) so the schedule is read, not guessed.
 
@@ -84,7 +90,9 @@ improved (0.444 -> 0.4061) for 4 epochs, then turned back".  details: `lr_before
 `best_x` 123, `turned_up` true, `val_loss_before` 0.444, `val_loss_after` 0.4061,
 `val_loss_change` -0.038, `score_metric` "val_accuracy", `score_before` 0.885,
 `score_after` 0.924, `score_change` 0.039, `described` "val_loss" (the curve the
-message names).  An inferred drop has `lr_before`/`lr_after` null and
+message names), `validation_logged` "enough" ("sparse" when, on either side of the drop
+up to the neighbouring drops, validation has fewer points than the learning rate, up to
+`window`; "none" without validation).  An inferred drop has `lr_before`/`lr_after` null and
 `train_loss_before`/`train_loss_after` instead.
 """
 
@@ -121,15 +129,18 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     if lr is not None:
         if len(lr) < MIN_POINTS:
             return []
+        rate = lr
         drops = [_Drop(float(lr.x[i]), float(lr.y[i - 1]), float(lr.y[i]))
                  for i in schedule_drops(lr.x, lr.y, options["min_drop"])]
     else:
         train = curve(table, "train_loss")
         if train is None or len(train) < MIN_POINTS:
             return []
+        rate = train
         drops = _inferred_drops(train, options)
     val = curve(table, "val_loss")
     score = quality(table)
+    judged = [c for c in (val, score.curve if score else None) if c is not None]
     findings = []
     for k, drop in enumerate(drops):
         before = drops[k - 1].x if k else None
@@ -144,6 +155,8 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
             details["train_loss_before"] = drop.train_before
             details["train_loss_after"] = drop.train_after
         details.update(_response(val, score, drop.x, before, after, options))
+        details["validation_logged"] = _logged(judged, rate, drop.x, before, after,
+                                               int(options["window"]))
         metric = lr.column if lr is not None else table.column("train_loss")
         findings.append(Finding(CODE, Severity.INFO, drop.x, drop.x, _message(details, drop.x),
                                 metric, details))
@@ -178,6 +191,28 @@ def _inferred_drops(train: Curve, options: Mapping[str, float]) -> list[_Drop]:
             continue
         drops.append(_Drop(float(x[i]), None, None, pre, post))
     return drops
+
+
+def _logged(judged: list[Curve], rate: Curve, x: float, previous: float | None,
+            following: float | None, window: int) -> str:
+    """"none" without validation; "sparse" when, on either side of the drop (up to the
+    neighbouring drops), the rate is logged at `window` points or more but no validation
+    curve is logged as often: a detectron2 run evaluated every 2000 iterations has no
+    evaluation between two close drops, so its response cannot be measured; else
+    "enough".  The end of the log is no sparseness: the rate stops there too."""
+    if not judged:
+        return "none"
+    sides = ((-np.inf if previous is None else previous, x),
+             (x, np.inf if following is None else following))
+    for lo, hi in sides:
+        if max(_points(c, lo, hi, window) for c in judged) < _points(rate, lo, hi, window):
+            return "sparse"
+    return "enough"
+
+
+def _points(c: Curve, lo: float, hi: float, cap: int) -> int:
+    """How many of `c`'s points lie in [lo, hi), counted up to `cap`."""
+    return min(cap, int(np.count_nonzero((c.x >= lo) & (c.x < hi))))
 
 
 @dataclass(frozen=True)
@@ -287,6 +322,8 @@ def _message(d: dict[str, Any], x: float) -> str:
     else:
         head = f"learning rate dropped {num(d['lr_before'])} -> {num(d['lr_after'])} at {where}"
     response = d["response"]
+    if _unjudged(d):
+        return f"{head}; validation logged too sparsely to judge the response"
     if response == "unknown":
         return f"{head}; no validation metric to judge the response"
     if response == "none":
@@ -301,6 +338,12 @@ def _message(d: dict[str, Any], x: float) -> str:
         count = d["improvement_epochs"]
         text += f" for {count} {d['axis']}{'' if count == 1 else 's'}, then turned back"
     return text
+
+
+def _unjudged(d: dict[str, Any]) -> bool:
+    """No response was measured because validation was logged too sparsely: said as
+    such, rather than as "no clear change" or "no validation metric"."""
+    return d["response"] in ("unknown", "none") and d["validation_logged"] == "sparse"
 
 
 def _seen(f: Finding) -> str:
@@ -319,6 +362,9 @@ def _seen(f: Finding) -> str:
     if "score_before" in d:
         text += (f" {d['score_metric']} was {num(d['score_before'])} before and "
                  f"{num(d['score_after'])} after.")
+    if _unjudged(d):
+        text += (" Validation was logged too rarely around the drop (up to the drops "
+                 "before and after it) to measure how it responded.")
     if d.get("turned_up"):
         text += (f" The improvement lasted {d['improvement_epochs']} logged {d['axis']}s, "
                  f"to {at(d['axis'], d['best_x'])}; then validation turned back the other "
@@ -340,6 +386,10 @@ def _advice(f: Finding) -> list[str]:
         tips.append("The drop helped: if validation was flat for many points before it, "
                     "drop earlier (ReduceLROnPlateau, or an earlier milestone) or use a "
                     "cosine schedule.")
+    elif _unjudged(d):
+        tips.append("Evaluate more often (Lightning val_check_interval, detectron2 "
+                    "TEST.EVAL_PERIOD, Hugging Face eval_steps) so that the drop has "
+                    "validation points on both sides and its effect can be judged.")
     elif response == "none":
         tips.append(f"The drop at {at(d['axis'], f.start)} changed nothing visible: the run had "
                     "converged at the old rate; stop earlier, or change the data, model or "

@@ -4,13 +4,16 @@ Two kinds of event, both measured on the log of the loss (loss noise is roughly
 proportional to the loss, so one scale serves a loss falling by orders of magnitude):
 
 * a spike: points far above a running median of the curve, by more than `noise_k`
-  times the local noise (a running robust deviation of the curve around that median,
-  so a noisy step-level log needs far larger jumps than a smooth epoch-level one) and
-  by at least `min_jump` of the level;
-* a rise: a swing up of the smoothed curve by more than half `noise_k` times its noise
-  (smoothing has already averaged most of it away) and `min_jump` of the level, lasting
-  several points (an oscillation).
+  times the curve's quiet noise (the lower quartile, over a stretch of the run, of its
+  running robust deviation: spikes every few epochs would otherwise *be* the local
+  deviation, while a noisy step-level log is noisy in its quiet parts too) and by at
+  least `min_jump` of the level;
+* a rise: a swing up of the smoothed curve by more than half `noise_k` times its
+  point-to-point noise (smoothing has already averaged most of it away) and `min_jump`
+  of the level, lasting several points (an oscillation).
 
+Each must also undo `min_progress` of how far the loss had fallen by then, in the
+loss's own units: jitter of a loss near zero is huge on a log scale but undoes nothing.
 Events where the learning rate went up (warm-up, warm restarts) are expected and
 skipped.  `min_events` of them make the finding: one bad batch is not instability.
 """
@@ -33,6 +36,7 @@ from curvedoc.detectors._stats import (
     noise,
     rolling_mad,
     rolling_median,
+    rolling_quantile,
     runs,
     smooth,
     swings,
@@ -50,14 +54,17 @@ DOC = """\
 A training loss that repeatedly jumps up instead of falling: at least `min_events`
 spikes (points far above the curve's running median) or swings up (the smoothed curve
 rising for several points, then falling again), each larger than `noise_k` times the
-curve's local noise and than `min_jump` of its level.  The finding spans the first to
-the last event and gives how many there were and how large the largest was.
+curve's noise, than `min_jump` of its level and than `min_progress` of how far the loss
+had fallen by then.  The finding spans the first to the last event and gives how many
+there were and how large the largest was.
 
-Ordinary minibatch noise does not count: the noise scale is measured locally, around
-each point, so a step-level log whose loss jitters by 50% from batch to batch needs
-jumps far beyond that, while a smooth epoch-level curve shows a bad epoch clearly.
-Jumps where the logged learning rate went up (warm-up, warm restarts, cyclic
-schedules) are expected and ignored.  On step-level logs longer than 1000 points the
+Ordinary minibatch noise does not count: the noise scale is the curve's deviation
+where it is quietest nearby, so a step-level log whose loss jitters by 50% from batch
+to batch all along needs jumps far beyond that, while an epoch-level curve that spikes
+every few epochs is judged against its calm epochs, not against the spikes.  Jitter of
+a loss near zero, large as it looks on a log scale, undoes no real share of the
+progress and does not count either.  Jumps where the logged learning rate went up
+(warm-up, warm restarts, cyclic schedules) are expected and ignored.  On step-level logs longer than 1000 points the
 curve is first reduced to bucket medians, so spikes shorter than half a bucket are
 averaged away; a curve that zigzags at every single point is indistinguishable from
 noise and is not reported.
@@ -86,20 +93,25 @@ alone, instability can end in a divergence.
 - If it ended badly, restart from a checkpoint before the first event.
 
 ## Example
-`unstable` over epochs 20-66: "train loss jumped up 4 times over epochs 20-66 (4
-spikes, 0 swings); the largest went 2.468x above the curve's level, while its local
-noise is about 1.0%".  details: `events` 4, `spikes` 4, `rises` 0, `event_x` [20, 35,
-50, 66], `largest_jump` 2.468 (ratio to the level), `largest_x` 50, `noise_rel` 0.0105,
-`lr_max` (the highest learning rate, when it is logged).
+`unstable` over epochs 6-24 (a 40-epoch run, SGD with batches of 8, whose loss goes
+0.158, 0.142, 0.265, ... 0.145, 0.514, 0.467, 0.135, 0.230, ... 0.081, 0.213, 0.277,
+0.016 and ends at 4e-5): "train loss jumped up 4 times over epochs 6-24 (4 spikes, 0
+swings); the largest went 3.547x above the curve's level, while its quiet noise is
+about 1.7%".  details: `events` 4, `spikes` 4, `rises` 0, `event_x` [6, 13, 16, 23],
+`largest_jump` 3.547 (ratio to the level), `largest_x` 13, `noise_rel` 0.0169 (the
+quiet noise, a fraction of the level), `lr_max` (the highest learning rate, when it is logged).
 """
 
 OPTIONS = {
     "min_points": Option(12, "Runs with fewer training-loss points than this get no finding."),
-    "noise_k": Option(6.0, "A spike must stand this many local noise deviations above the "
-                           "running median; a swing of the smoothed curve must exceed half "
-                           "this many times the curve's noise."),
+    "noise_k": Option(6.0, "A spike must stand this many noise deviations above the running "
+                           "median (the noise where the curve is quietest nearby); a swing "
+                           "of the smoothed curve must exceed half this many times the "
+                           "curve's point-to-point noise."),
     "min_jump": Option(0.2, "A spike or swing must also take the loss at least this fraction "
                             "above its level (0.2 = 20%)."),
+    "min_progress": Option(0.05, "A spike or swing must also undo at least this fraction of "
+                                "how far the loss had fallen by then (0.05 = 5%)."),
     "min_events": Option(3, "How many spikes and swings make the finding."),
 }
 
@@ -109,6 +121,7 @@ class _Event:
     first: int
     last: int
     jump: float  # peak ratio to the level before (2.0 = twice as high)
+    rise: float  # the same in the loss's units
     kind: str  # "spike" or "rise"
 
 
@@ -118,33 +131,70 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
         return []
     relative = bool(np.all(loss.y > 0))  # judged on the log of the loss when it can be
     z = np.log(loss.y) if relative else loss.y
-    events = _merge(_spikes(z, relative, options) + _rises(loss.x, z, relative, options))
+    window = max(5, default_window(len(z)))
+    quiet = _quiet_noise(z, window)
+    fallen = _progress(loss.y, window)
+    events = [e for e in _spikes(z, relative, window, quiet, options)
+              + _rises(loss.x, z, relative, options)
+              if e.rise >= options["min_progress"] * fallen[e.first]]
+    events = _merge(events)
     lr = curve(table, "lr", reduce=False)
     if lr is not None:
-        events = [e for e in events if not _lr_went_up(lr, loss.x, e.first)]
+        events = [e for e in events if not _lr_went_up(lr, loss.x, e)]
     if len(events) < options["min_events"]:
         return []
-    return [_finding(table, loss, z, relative, events, lr)]
+    return [_finding(table, loss, quiet, relative, events, lr)]
 
 
-def _spikes(z: np.ndarray, relative: bool, options: Mapping[str, float]) -> list[_Event]:
-    """Runs of points far above the running median, beyond the local noise.
+def _quiet_noise(z: np.ndarray, window: int) -> np.ndarray:
+    """The curve's noise around each point, taken where the curve is quietest nearby:
+    the lower quartile, over twice the deviation's window (all of a short run), of the
+    running robust deviation of the curve around its running median.
+
+    The deviation alone is inflated wherever the curve is unstable: on an epoch-level
+    curve of 40 points the spikes come every few epochs and *are* the local deviation,
+    and a loss falling towards zero jitters by large factors on a log scale.  The quiet
+    quarter of the stretch shows how much the curve moves when nothing goes wrong; a
+    noisy step-level log is noisy all along, so its quiet quarter still carries its
+    minibatch noise.  Floored by half the run's typical deviation where values repeat
+    (a deviation of 0).
+    """
+    residual = z - rolling_median(z, window)
+    reach = max(21, len(z) // 10 | 1)
+    local = rolling_mad(residual, reach)
+    local[: window // 2] = np.nan  # the first fall is no noise
+    floor = 0.5 * 1.4826 * float(np.median(np.abs(residual)))
+    return np.maximum(rolling_quantile(local, 2 * reach + 1, 25), floor)
+
+
+def _progress(y: np.ndarray, window: int) -> np.ndarray:
+    """How far the loss has fallen by each point: its first level (the running median,
+    so a wild first value does not count) minus its lowest level so far, in the loss's
+    own units.  A rise is instability only when it undoes a real share of this: jitter
+    of a loss near zero is large on a log scale but undoes nothing."""
+    level = rolling_median(y, window)
+    return np.maximum(level[0] - np.minimum.accumulate(level), 0.0)
+
+
+def _spikes(z: np.ndarray, relative: bool, window: int, quiet: np.ndarray,
+            options: Mapping[str, float]) -> list[_Event]:
+    """Runs of points far above the running median, beyond the quiet noise.
 
     The first half window is skipped: at the start of training the loss falls faster
     than any running median follows.
     """
-    n = len(z)
-    window = max(5, default_window(n))
     level = rolling_median(z, window)
     residual = z - level
-    # local scale, floored by half the curve-wide scale where values repeat (MAD = 0)
-    scale = np.maximum(rolling_mad(residual, max(21, n // 10 | 1)),
-                       0.5 * 1.4826 * float(np.median(np.abs(residual))))
-    above = (residual > options["noise_k"] * scale) & (
+    above = (residual > options["noise_k"] * quiet) & (
         _jump(residual, relative, level) >= options["min_jump"])
     above[: window // 2] = False
-    return [_Event(a, b, 1.0 + float(np.max(_jump(residual[a:b + 1], relative, level[a:b + 1]))),
-                   "spike") for a, b in runs(above)]
+    events = []
+    for a, b in runs(above):
+        top = a + int(np.argmax(residual[a:b + 1]))
+        events.append(_Event(a, b, 1.0 + float(_jump(residual[top:top + 1], relative,
+                                                      level[top:top + 1])[0]),
+                             _raw(z[top], relative) - _raw(level[top], relative), "spike"))
+    return events
 
 
 def _rises(x: np.ndarray, z: np.ndarray, relative: bool,
@@ -156,7 +206,8 @@ def _rises(x: np.ndarray, z: np.ndarray, relative: bool,
         np.median(np.abs(z)))
     found = []
     reach = default_window(len(z))
-    # half of noise_k: smoothing has already averaged most of the noise away
+    # against the point-to-point noise (second differences, which a smooth oscillation
+    # does not inflate); half of noise_k: smoothing has already averaged most of it away
     for a, b, direction in swings(s, max(options["noise_k"] / 2 * noise(z), step)):
         if direction <= 0 or a == 0:
             continue
@@ -169,8 +220,15 @@ def _rises(x: np.ndarray, z: np.ndarray, relative: bool,
         rise = float(level[b]) - before
         jump = math.expm1(rise) if relative else rise / max(abs(before), 1e-12)
         if jump >= options["min_jump"]:
-            found.append(_Event(c, b, 1.0 + jump, "rise"))
+            found.append(_Event(c, b, 1.0 + jump,
+                                _raw(float(level[b]), relative) - _raw(before, relative),
+                                "rise"))
     return found
+
+
+def _raw(value: float, relative: bool) -> float:
+    """A value of the judged curve back in the loss's own units."""
+    return math.exp(value) if relative else value
 
 
 def _jump(residual: np.ndarray, relative: bool, level: np.ndarray) -> np.ndarray:
@@ -187,23 +245,26 @@ def _merge(events: list[_Event]) -> list[_Event]:
         if merged and event.first <= merged[-1].last + 1:
             last = merged[-1]
             bigger = event if event.jump > last.jump else last
-            merged[-1] = _Event(last.first, max(last.last, event.last), bigger.jump, bigger.kind)
+            merged[-1] = _Event(last.first, max(last.last, event.last), bigger.jump,
+                                bigger.rise, bigger.kind)
         else:
             merged.append(event)
     return merged
 
 
-def _lr_went_up(lr: Curve, x: np.ndarray, first: int) -> bool:
+def _lr_went_up(lr: Curve, x: np.ndarray, event: _Event) -> bool:
     """Whether the learning rate rose by more than 20% from the point before the event
-    to its start: warm-up and warm restarts make the loss jump on purpose."""
-    before = x[max(first - 1, 0)]
-    inside = lr.y[(lr.x >= before) & (lr.x <= x[first])]
+    to its top: warm-up and warm restarts make the loss jump on purpose.  Measured over
+    the whole event, so a steady warm-up that adds a few percent per point still
+    explains a swing up over several points."""
+    before = x[max(event.first - 1, 0)]
+    inside = lr.y[(lr.x >= before) & (lr.x <= x[event.last])]
     start = lr.y[lr.x <= before]
     reference = start[-1] if len(start) else (inside[0] if len(inside) else None)
     return reference is not None and len(inside) > 0 and float(inside.max()) > 1.2 * reference
 
 
-def _finding(table: CurveTable, loss: Curve, z: np.ndarray, relative: bool,
+def _finding(table: CurveTable, loss: Curve, quiet: np.ndarray, relative: bool,
              events: list[_Event], lr: Curve | None) -> Finding:
     x = loss.x
     largest = max(events, key=lambda e: e.jump)
@@ -217,7 +278,7 @@ def _finding(table: CurveTable, loss: Curve, z: np.ndarray, relative: bool,
         "event_x": [float(x[e.first]) for e in events][:20],
         "largest_jump": largest.jump,
         "largest_x": float(x[largest.first]),
-        "noise_rel": _noise_rel(z, relative, loss.y),
+        "noise_rel": _noise_rel(quiet, relative, loss.y),
     }
     if lr is not None:
         details["lr_max"] = float(np.max(lr.y))
@@ -225,16 +286,17 @@ def _finding(table: CurveTable, loss: Curve, z: np.ndarray, relative: bool,
     message = (f"train loss jumped up {len(events)} times {span(table.x_name, start, end)} "
                f"({details['spikes']} spike{'s' * (details['spikes'] != 1)}, "
                f"{details['rises']} swing{'s' * (details['rises'] != 1)}); the largest went "
-               f"{num(largest.jump)}x above the curve's level, while its local noise is about "
+               f"{num(largest.jump)}x above the curve's level, while its quiet noise is about "
                f"{pct(details['noise_rel'])}")
     return Finding(CODE, Severity.WARNING, start, end, message, loss.column, details)
 
 
-def _noise_rel(z: np.ndarray, relative: bool, y: np.ndarray) -> float:
-    """The curve's typical point-to-point noise as a fraction of its level."""
+def _noise_rel(quiet: np.ndarray, relative: bool, y: np.ndarray) -> float:
+    """The curve's typical quiet noise as a fraction of its level."""
+    typical = float(np.median(quiet))
     if relative:
-        return float(np.expm1(noise(z)))
-    return noise(y) / max(float(np.median(np.abs(y))), 1e-12)
+        return math.expm1(typical)
+    return typical / max(float(np.median(np.abs(y))), 1e-12)
 
 
 def _seen(f: Finding) -> str:

@@ -69,7 +69,8 @@ def names() -> list[str]:
 
 def get_reader(name: str) -> Reader:
     if name not in _MODULES:
-        raise CurvedocError(f"unknown format {name!r}; known formats: {', '.join(_MODULES)}")
+        raise CurvedocError(f"unknown log format {name!r}; known log formats: "
+                            f"{', '.join(_MODULES)} (`curvedoc formats` describes them)")
     module = importlib.import_module(f"curvedoc.readers.{_MODULES[name]}")
     reader: Reader = module.READER
     return reader

@@ -19,7 +19,15 @@ from curvedoc.comparison import CodeDifference, Comparison, Entry
 from curvedoc.findings import Finding
 from curvedoc.render import palette
 from curvedoc.render.safe import printable
-from curvedoc.render.text import Plots, num, short_metric, x_text
+from curvedoc.render.summary import every_epoch
+from curvedoc.render.text import (
+    Plots,
+    name_column,
+    num,
+    print_unclipped,
+    short_metric,
+    x_text,
+)
 
 __all__ = ["MAX_NAMED", "differences", "phrase", "render"]
 
@@ -45,22 +53,24 @@ def render(comparison: Comparison, console: Console, *, plot: bool = False,
             console.print(Text())
             console.print(Plots(shown))
     console.print(Text())
-    console.print(key_numbers(entries))
+    print_unclipped(console, lambda names: key_numbers(entries, names))
     console.print(Text())
     console.print(differences(comparison))
 
 
-def key_numbers(entries: Sequence[Entry]) -> Table:
+def key_numbers(entries: Sequence[Entry], name_width: int | None = None) -> Table:
     """One row per run, best first; `#` is its rank (best val first).  Headers go
     on two lines, so that long run names keep the room in 80 columns."""
     x_names = {e.run.table.x_name for e in entries}
     x_name = x_names.pop() if len(x_names) == 1 else None  # None: epochs and steps mixed
-    length, at = (f"{x_name}s", f"best\n{x_name}") if x_name else ("points", "best\nat")
+    # A count of points is a number of epochs only when every epoch is one point.
+    length = "epochs" if all(every_epoch(e.run.table) for e in entries) else "points"
+    at = f"best\n{x_name}" if x_name else "best\nat"
     kinds = {short_metric(e.run.table, e.best.column) for e in entries if e.best}
     kind = kinds.pop() if len(kinds) == 1 else None  # one kind: named once, in the header
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
     table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("run", overflow="fold", min_width=min(max(len(e.label) for e in entries), 24))
+    table.add_column(**name_column([e.label for e in entries], name_width))
     for header in (length, at, f"best val\n{kind or ''}".rstrip(),
                    "final\ntrain loss", "final\nval loss"):
         table.add_column(header, justify="right", no_wrap=True)

@@ -15,7 +15,7 @@ from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Severity
 from curvedoc.render.mermaid import chart
 from curvedoc.render.safe import printable
-from curvedoc.render.summary import SEVERITIES, count_line, plural, span, unchecked_note
+from curvedoc.render.summary import SEVERITIES, count_line, length, span, unchecked_note
 
 __all__ = ["escape", "render"]
 
@@ -45,14 +45,10 @@ def _summary(report: Report) -> str:
     for run in report.runs:
         table = run.table
         counts = [str(sum(1 for f in run.findings if f.severity == s)) for s in SEVERITIES]
-        rows.append([escape(table.label), escape(table.format), _points(table.points, table.x_name),
+        rows.append([escape(table.label), escape(table.format), length(table),
                      *counts])
     header = ["Run", "Format", "Length", *(_HEADINGS[s] for s in SEVERITIES)]
     return _table(header, rows, numeric={2, 3, 4, 5})
-
-
-def _points(count: int, x_name: str) -> str:
-    return plural(count, x_name, f"{x_name}s")
 
 
 def _run(run: RunReport) -> list[str]:
@@ -71,8 +67,8 @@ def _run(run: RunReport) -> list[str]:
     if drawn is not None:
         legend = ", ".join(f"{n}. {role.replace('_', ' ')} ({escape(column)})"
                            for n, (role, column) in enumerate(drawn.lines, start=1))
-        extent = (_points(drawn.total, table.x_name) if drawn.shown == drawn.total
-                  else f"{drawn.shown} of {_points(drawn.total, table.x_name)}")
+        extent = (length(table, drawn.total) if drawn.shown == drawn.total
+                  else f"{drawn.shown} of {length(table, drawn.total)}")
         gaps = "; gaps interpolated" if drawn.interpolated else ""
         parts.append(f"Lines: {legend}; {extent}{gaps}.")
         parts.append(f"```mermaid\n{drawn.source}\n```")

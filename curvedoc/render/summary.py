@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Sequence
+from itertools import pairwise
 
 from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Finding, Severity, x_value
 from curvedoc.render.safe import printable
 from curvedoc.table import CurveTable
 
-__all__ = ["SEVERITIES", "count_line", "plural", "short_labels", "span", "unchecked_note"]
+__all__ = ["SEVERITIES", "count_line", "every_epoch", "length", "plural", "short_labels",
+           "span", "unchecked_note"]
 
 #: Most severe first, the order every summary lists them in.
 SEVERITIES = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
@@ -34,6 +36,23 @@ def span(finding: Finding) -> str:
 
 def plural(count: int, singular: str, many: str) -> str:
     return f"{count} {singular if count == 1 else many}"
+
+
+def every_epoch(table: CurveTable) -> bool:
+    """Whether the log has one point per epoch, each epoch once (0, 1, 2, ...)."""
+    if table.x_name != "epoch":
+        return False
+    x = [float(v) for v in table.x]
+    return all(v.is_integer() for v in x) and all(b - a == 1 for a, b in pairwise(x))
+
+
+def length(table: CurveTable, count: int | None = None) -> str:
+    """`count` points of the log (all of them by default) as "100 epochs" when every
+    epoch is one point, else "33 points": a count of logged points is not a number of
+    epochs (Hugging Face's fractional epochs, an evaluation every 5 epochs), nor ever
+    of steps (a record every 20 iterations)."""
+    n = table.points if count is None else count
+    return plural(n, "epoch", "epochs") if every_epoch(table) else plural(n, "point", "points")
 
 
 def count_line(report: Report) -> str:

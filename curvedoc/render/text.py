@@ -11,14 +11,15 @@ User text (paths, column names, messages) only ever enters as `Text`, never as m
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import zip_longest
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.constrain import Constrain
+from rich.measure import Measurement
 from rich.padding import Padding
 from rich.rule import Rule
 from rich.table import Table
@@ -30,20 +31,24 @@ from curvedoc.findings import Finding, x_value
 from curvedoc.ranking import best, ranked
 from curvedoc.render import palette
 from curvedoc.render.safe import printable
-from curvedoc.render.summary import short_labels, unchecked_note
+from curvedoc.render.summary import every_epoch, length, short_labels, unchecked_note
 from curvedoc.roles import Kind, Split
 from curvedoc.table import CurveTable
 
 if TYPE_CHECKING:
     from curvedoc.render.plot import Panel
 
-__all__ = ["Plots", "TextOptions", "num", "render", "run_report", "short_metric", "summary",
-           "x_text"]
+__all__ = ["Plots", "TextOptions", "name_column", "num", "print_unclipped", "render", "run_report",
+           "short_metric", "summary", "x_text"]
 
 #: From this width on, plots go two abreast.
 WIDE = 150
 #: Prose wider than this is hard to read, however wide the terminal.
 TEXT_WIDTH = 110
+#: The width a table is measured at by `print_unclipped`: more than any table needs.
+_UNBOUNDED = 10_000
+#: On a terminal too narrow for a table of runs, names fold down to this width.
+NARROWEST_NAMES = 10
 
 _KIND_ORDER = (Kind.LOSS, Kind.ACC, Kind.METRIC, Kind.ERROR, Kind.LR, Kind.LOSS_PART, Kind.OTHER)
 _SPLIT_ORDER = (Split.TRAIN, Split.VAL, Split.TEST, None)
@@ -64,16 +69,44 @@ class TextOptions:
 def render(report: Report, console: Console, options: TextOptions = TextOptions()) -> None:
     """Write the report: a summary table when there are several runs, then each run."""
     if len(report.runs) > 1 or (options.summary_only and report.runs):
-        table = summary(report.runs)
-        # Off a terminal nothing wraps lines, so the table takes the width it needs
-        # rather than folding an epoch list ("lr-drop @ 30, 6" / "0") into a wrong one.
-        width = None if console.is_terminal else max(console.width,
-                                                      console.measure(table).maximum)
-        console.print(table, width=width, crop=False)
+        print_unclipped(console, lambda names: summary(report.runs, names))
     if options.summary_only:
         return
     for run in report.runs:
         console.print(run_report(run, options), crop=False)  # long paths stay whole
+
+
+def print_unclipped(console: Console,
+                    table_for: Callable[[int | None], RenderableType]) -> None:
+    """Print a table of runs whose cells must stay whole (names, numbers, epoch lists);
+    `table_for(n)` builds it with run names folded to `n` columns (None: rich decides).
+
+    Left to itself, rich fits a table too wide for the console by shrinking every
+    column: numbers are cut ("0.0…"), whole columns vanish.  Off a terminal nothing wraps
+    lines, so the table takes its natural width.  On a terminal the names give way,
+    folded down to `NARROWEST_NAMES`; a screen too narrow even then gets lines wider than
+    itself, never a cut number.  The console is widened for the one print:
+    `measure` and `print(width=...)` are both capped at its width."""
+    table = table_for(None)
+    needed = _measure(console, table).maximum
+    if console.is_terminal and needed > console.width:
+        names = console.width - _measure(console, table_for(0)).maximum  # room left
+        while True:  # once more if the column's own padding did not fit
+            table = table_for(max(NARROWEST_NAMES, names))
+            needed = _measure(console, table).maximum
+            if needed <= console.width or names <= NARROWEST_NAMES:
+                break
+            names -= needed - console.width
+    saved = console.width
+    console.width = max(saved, needed)
+    try:
+        console.print(table, crop=False)
+    finally:
+        console.width = saved
+
+
+def _measure(console: Console, table: RenderableType) -> Measurement:
+    return console.measure(table, options=console.options.update_width(_UNBOUNDED))
 
 
 def render_plain(report: Report, width: int = 100) -> str:
@@ -139,7 +172,8 @@ def _header(table: CurveTable) -> RenderableType:
         line.append(f"{printable(top.column)} {num(top.value)}", style="bold")
         line.append(f" at {table.x_name} ")
         line.append(x_text(top.x), style="bold")
-        line.append(f"   (last {num(top.last)} at {table.x_name} {x_text(table.x[-1])})", style="dim")
+        line.append(f"   (last {num(top.last)} at {table.x_name} {x_text(top.last_x)})",
+                    style="dim")
         grid.add_row("best", line)
     for note in table.notes:
         grid.add_row("note", Text(printable(note)))
@@ -151,12 +185,11 @@ def _header(table: CurveTable) -> RenderableType:
 
 def _extent(table: CurveTable) -> str:
     first, last = x_text(table.x[0]), x_text(table.x[-1])
-    if table.x_name == "epoch" and all(float(v).is_integer() for v in table.x):
-        text = f"{table.points} epochs ({first}–{last})"
-    elif table.x_name == "epoch":  # fractional epochs: points logged at epochs a..b
-        text = f"{table.points} points at epochs {first}–{last}"
-    else:
-        text = f"{table.points} points at steps {first}–{last}"
+    where = first if first == last else f"{first}–{last}"
+    if every_epoch(table):
+        text = f"{length(table)} ({where})"
+    else:  # fractional or sparse epochs, or steps: points logged at a..b
+        text = f"{length(table)} at {table.x_name}{'' if first == last else 's'} {where}"
     if table.steps is not None:
         text += f", from {len(table.steps)} step-level rows"
     return text
@@ -323,14 +356,14 @@ def _span(finding: Finding, x_name: str, word: bool = True) -> str:
 # --------------------------------------------------------------------------- summary
 
 
-def summary(runs: Sequence[RunReport]) -> RenderableType:
+def summary(runs: Sequence[RunReport], name_width: int | None = None) -> RenderableType:
     """One row per run, best first (see :mod:`curvedoc.ranking`): its rank, length, best
-    point and findings by code."""
+    point and findings by code; names are folded to `name_width` when given."""
     common, labels = short_labels([run.table for run in runs])
     title = f"{len(runs)} run{'s' if len(runs) != 1 else ''}" + (f" in {common}" if common else "")
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
     table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("run", overflow="fold", min_width=min(max(map(len, labels)), 24))
+    table.add_column(**name_column(labels, name_width))
     table.add_column("length", no_wrap=True)
     table.add_column("best val", no_wrap=True)
     table.add_column("findings", min_width=14, no_wrap=True)
@@ -340,9 +373,19 @@ def summary(runs: Sequence[RunReport]) -> RenderableType:
         where = Text("—") if top is None else Text.assemble(
             (short_metric(run.table, top.column), "dim"), f" {num(top.value)} @ {x_text(top.x)}")
         table.add_row("—" if top is None else str(place), Text(label),
-                      f"{run.table.points} {run.table.x_name}s", where,
+                      length(run.table), where,
                       _findings_by_code(run.findings))
     return Group(Text(printable(title), style="bold"), table)
+
+
+def name_column(labels: Sequence[str], width: int | None) -> dict[str, Any]:
+    """The run-name column of a table of runs: names fold, at `width` when given (0:
+    an empty column, to measure the rest), else at what rich leaves, but not below the
+    longest name or 24."""
+    if width is None:
+        return {"header": "run", "overflow": "fold",
+                "min_width": min(max(map(len, labels)), 24)}
+    return {"header": "run" if width else "", "overflow": "fold", "width": width}
 
 
 def short_metric(table: CurveTable, column: str) -> str:
