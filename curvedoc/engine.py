@@ -40,12 +40,16 @@ def diagnose_table(
 ) -> list[Finding]:
     """All findings for one table, in x order; `ignore` silences codes, `options` tunes
     thresholds per code."""
+    from curvedoc.detectors._stats import shared_curves  # numpy, once detectors run
+
     options = options or {}
     findings: list[Finding] = []
-    for detector in all_detectors():
-        if detector.code in ignore:
-            continue
-        findings.extend(detector.run(table, detector.options_with(options.get(detector.code))))
+    with shared_curves():
+        for detector in all_detectors():
+            if detector.code in ignore:
+                continue
+            findings.extend(detector.run(table,
+                                         detector.options_with(options.get(detector.code))))
     return sorted(findings, key=lambda f: (f.start, f.code))
 
 

@@ -1,5 +1,5 @@
-"""`downsample`, the reduction of step-level curves the detectors judge: it must keep the
-minimum, the maximum and the place of a level change (a learning-rate step)."""
+"""`downsample`, the reduction of step-level curves the detectors judge (it must keep the
+minimum, the maximum and the place of a level change), and `shared_curves`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
+from synthetic import table
 
-from curvedoc.detectors._stats import downsample
+from curvedoc.detectors._stats import curve, downsample, shared_curves
 
 
 def _middle_rows(n: int, max_points: int) -> np.ndarray:
@@ -66,3 +67,16 @@ def test_a_level_step_stays_within_one_bucket() -> None:
     low = xs[ys < 0.75]
     high = xs[ys > 0.75]
     assert high.max() < step_at + bucket and low.min() > step_at - bucket
+
+
+def test_shared_curves_reads_each_role_once_per_table() -> None:
+    first = table({"loss": np.linspace(1, 0.1, 40), "val_loss": np.linspace(1.1, 0.3, 40)})
+    second = table({"loss": np.linspace(2, 0.2, 40), "val_loss": np.linspace(2.1, 0.4, 40)})
+    assert curve(first, "val_loss") is not curve(first, "val_loss")
+    with shared_curves():
+        found = curve(first, "val_loss")
+        assert found is not None and curve(first, "val_loss") is found
+        assert curve(first, "val_loss", reduce=False) is not found
+        other = curve(second, "val_loss")
+        assert other is not None and other.y[0] == 2.1
+    assert curve(first, "val_loss") is not found

@@ -31,6 +31,9 @@ taken against the curve's own noise:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,7 +46,7 @@ __all__ = [
     "Curve", "Score", "Trend", "aligned", "change_error", "curve", "default_window",
     "downsample", "improvement", "level_error", "median3", "noise", "noise_after",
     "onset", "quality", "rolling_mad", "rolling_median", "runs", "schedule_drops",
-    "shifted_train", "smooth", "swings", "trend",
+    "shared_curves", "shifted_train", "smooth", "swings", "trend",
 ]
 
 #: Longer series are reduced to about this many points before any statistics.
@@ -66,12 +69,39 @@ class Curve:
         return int(np.searchsorted(self.x, x, side="left"))
 
 
+#: The curves read so far, while :func:`shared_curves` is active, by (role, reduce).
+_SHARED: ContextVar[dict[tuple[int, str, bool], tuple[CurveTable, Curve | None]] | None] = \
+    ContextVar("curvedoc_shared_curves", default=None)
+
+
+@contextmanager
+def shared_curves() -> Iterator[None]:
+    """Within it, :func:`curve` reads each role of a table once: the detectors ask for
+    the same few curves (about twenty calls per table), and on a step-level log each
+    costs a pass over hundreds of thousands of rows.  The curves are read-only."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 def curve(table: CurveTable, role: str, *, reduce: bool = True) -> Curve | None:
     """The primary column of `role` with NaN and inf dropped, or None when there is none.
 
     Series longer than `MAX_POINTS` (step-level logs) are reduced with :func:`downsample`
     unless `reduce` is false (a learning-rate schedule has no noise to average away).
     """
+    shared = _SHARED.get()
+    if shared is None:
+        return _read_curve(table, role, reduce)
+    key = (id(table), role, reduce)
+    if key not in shared or shared[key][0] is not table:  # the table keeps its id alive
+        shared[key] = (table, _read_curve(table, role, reduce))
+    return shared[key][1]
+
+
+def _read_curve(table: CurveTable, role: str, reduce: bool) -> Curve | None:
     column = table.column(role)
     if column is None:
         return None
