@@ -28,7 +28,7 @@ import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -85,8 +85,52 @@ def read(source: Source, *, verify: bool = False) -> list[RawRun]:
     `verify` checks every record's checksums (off by default: it costs more than the
     decoding, and decoding already rejects most damage).  A truncated last record or a
     record failing its checksum ends the file there, with a warning on `source` that
-    says what was dropped.
+    says what was dropped.  A large file is decoded in a forked child while pandas is
+    imported here, when the machine has a CPU to spare (see :mod:`curvedoc.overlap`).
     """
+    from curvedoc import overlap
+
+    decode = functools.partial(_decode, source, verify)
+    decoded = overlap.run(decode, "pandas") if overlap.worth_it(source.size, "pandas") \
+        else decode()
+    source.warnings.extend(decoded.warnings)
+    if decoded.error is not None:
+        raise decoded.error
+    if not decoded.columns:
+        return []
+    return [_raw_run(decoded, source)]
+
+
+class _Decoded(NamedTuple):
+    """What reading an event file found, without pandas (so a child process can send it).
+
+    `columns` holds the wide table's columns (empty when the file holds no scalars);
+    `warnings` are meant for the source, and come with the `error` when there is one.
+    """
+
+    columns: dict[str, np.ndarray]
+    tags: list[str]  # every scalar tag, in order of first appearance
+    kept: list[str | None]  # the tags that are columns (None where one is left out)
+    notes: list[str]
+    warnings: list[str]
+    error: CurvedocError | None = None
+
+
+def _decode(source: Source, verify: bool) -> _Decoded:
+    """The file's scalars as the wide table's columns, with the warnings it deserves."""
+    warnings: list[str] = []
+    try:
+        found = _scalars(source, verify, warnings)
+    except CurvedocError as exc:
+        return _Decoded({}, [], [], [], warnings, exc)
+    if found is None:
+        return _Decoded({}, [], [], [], warnings)
+    kept, notes = _kept_tags(found.tags)
+    return _Decoded(_wide(found, kept), found.tags, kept, notes, warnings)
+
+
+def _scalars(source: Source, verify: bool, warnings: list[str]) -> Scalars | None:
+    """Every scalar of the file, or None when there is none (`warnings` say why)."""
     from curvedoc.readers._event_scalars import scalars
     from curvedoc.readers._tfrecord import Buffer, first_bad, records
 
@@ -95,19 +139,19 @@ def read(source: Source, *, verify: bool = False) -> list[RawRun]:
     except OSError as exc:
         raise CurvedocError(f"cannot read: {exc.strerror or exc}", source.name) from exc
     if buf.size == 0:
-        source.warnings.append("empty event file; skipped")
-        return []
+        warnings.append("empty event file; skipped")
+        return None
     recs = records(buf, _EVENT_FIRST_BYTE)
     if not len(recs.starts):
         raise CurvedocError("not a TensorBoard event file (no TFRecord framing at the start: "
                             f"{recs.problem})", source.name)
     if recs.problem:
-        source.warnings.append(f"{recs.problem}: dropped; the {len(recs.starts)} records "
-                               "before it were read")
+        warnings.append(f"{recs.problem}: dropped; the {len(recs.starts)} records "
+                        "before it were read")
     if verify:
         bad = first_bad(buf, recs)
         if bad is not None:
-            source.warnings.append(
+            warnings.append(
                 f"checksum mismatch in record {bad + 1} of {len(recs.starts)} (byte "
                 f"{int(recs.starts[bad]) - 12}): it and the {len(recs.starts) - bad - 1} "
                 "records after it were dropped")
@@ -117,30 +161,31 @@ def read(source: Source, *, verify: bool = False) -> list[RawRun]:
         if found.undecodable == len(recs.starts):
             raise CurvedocError("not a TensorBoard event file (its records are not Events)",
                                 source.name)
-        source.warnings.append(f"{found.undecodable} records are not well-formed Events "
-                               "(a damaged file?) and were skipped")
+        warnings.append(f"{found.undecodable} records are not well-formed Events "
+                        "(a damaged file?) and were skipped")
     if not len(found.value):
-        source.warnings.append(f"no scalar summaries in {len(recs.starts)} records "
-                               "(graph, images or hparams only); skipped")
-        return []
-    return [_raw_run(found, source)]
+        warnings.append(f"no scalar summaries in {len(recs.starts)} records "
+                        "(graph, images or hparams only); skipped")
+        return None
+    return found
 
 
-def _raw_run(found: Scalars, source: Source) -> RawRun:
+def _raw_run(decoded: _Decoded, source: Source) -> RawRun:
+    import pandas as pd
+
     from curvedoc.table import RawRun
 
-    tags, notes = _kept_tags(found.tags)
-    frame = _wide(found, tags)
-    epoch = _epoch_column(frame, tags)
+    frame = pd.DataFrame(decoded.columns, copy=False)
+    epoch = _epoch_column(frame, decoded.kept)
     step: str | None = _STEP
-    if _keras_iteration_tags(found.tags) is not None:
+    if _keras_iteration_tags(decoded.tags) is not None:
         frame = frame.rename(columns={_STEP: _EPOCH})
         epoch, step = _EPOCH, None
     prefix = _split_folder(source.path)
     if prefix:
-        frame = frame.rename(columns={t: f"{prefix}/{t}" for t in tags if t})
+        frame = frame.rename(columns={t: f"{prefix}/{t}" for t in decoded.kept if t})
     return RawRun(frame=frame, source=source.name, format=NAME, epoch=epoch, step=step,
-                  notes=notes)
+                  notes=decoded.notes)
 
 
 def _keras_iteration_tags(tags: Sequence[str]) -> list[str] | None:
@@ -162,11 +207,10 @@ def _kept_tags(tags: list[str]) -> tuple[list[str | None], list[str]]:
     return [None if t in left_out else t for t in tags], notes
 
 
-def _wide(found: Scalars, tags: list[str | None]) -> pd.DataFrame:
-    """One column per kept tag, one row per step (more when a tag repeats at a step).
-    A NaN summary is a value the run wrote (a diverged loss), kept as `LOGGED_NAN`."""
-    import pandas as pd
-
+def _wide(found: Scalars, tags: list[str | None]) -> dict[str, np.ndarray]:
+    """One column per kept tag, one row per step (more when a tag repeats at a step),
+    after the step and wall-time columns.  A NaN summary is a value the run wrote (a
+    diverged loss), kept as `LOGGED_NAN`."""
     from curvedoc.table import mark_logged_nan
 
     kept = np.array([t is not None for t in tags], dtype=bool)
@@ -185,14 +229,12 @@ def _wide(found: Scalars, tags: list[str | None]) -> pd.DataFrame:
     columns = {_STEP: found.step[first], _WALL: found.wall[first]}
     columns.update({t: mark_logged_nan(matrix[i], held[i])
                     for i, t in enumerate(tags) if t is not None})
-    return pd.DataFrame(columns, copy=False)
+    return columns
 
 
 def _rows(step: np.ndarray, tag: np.ndarray, tags: int) -> np.ndarray:
     """The row of each value: rows are (step, n-th value of the tag at that step) pairs,
     numbered in the order they first appear, so restarts keep their place in the log."""
-    import pandas as pd
-
     if not len(step):
         return np.zeros(0, dtype=np.int64)
     if np.all(step[1:] >= step[:-1]):  # the usual case: one row per step, in order
@@ -205,7 +247,11 @@ def _rows(step: np.ndarray, tag: np.ndarray, tags: int) -> np.ndarray:
     position = np.arange(len(order))
     nth = np.empty(len(order), dtype=np.int64)
     nth[order] = position - np.maximum.accumulate(np.where(starts, position, 0))
-    return pd.MultiIndex.from_arrays([step, nth]).factorize()[0]
+    _, first, inverse = np.unique(np.stack([step, nth], axis=1), axis=0, return_index=True,
+                                  return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse.reshape(-1)]
 
 
 def _epoch_column(frame: pd.DataFrame, tags: list[str | None]) -> str | None:

@@ -1,0 +1,144 @@
+"""Decode a large file in a forked child while this process imports pandas.
+
+A million-scalar TensorBoard event file takes about 0.2 s to decode (numpy only), and
+importing pandas, which the table builder then needs, takes about as long again; one
+is CPU work in numpy, the other Python bytecode holding the GIL, so a thread cannot run
+them side by side (measured: no gain), but two processes can.  :func:`run` forks a
+child that does the decoding and sends the result back through a pipe (numpy arrays as
+raw bytes, no copy on either side but the pipe's), while this process imports the
+module.  It is only worth it when :func:`worth_it` says so:
+
+* the file is large (`MIN_BYTES`: below that the decoding is shorter than a fork);
+* the module is not imported yet (there is nothing to overlap otherwise);
+* Linux, at least two CPUs and little CPU pressure (`MAX_PRESSURE`, from
+  `/proc/pressure/cpu`, else the load average): on a busy machine the child only
+  takes CPU time from the parent and the fork is pure cost;
+* no other thread is alive: a thread (the progress bar, when stderr is a terminal)
+  may hold a lock at the fork that the child would then wait on forever.
+
+The child runs the very function the parent would; when it fails in any way (killed,
+out of memory, a result that does not pickle) the parent runs the function itself, so
+results and errors are those of the in-process path.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import signal
+import struct
+import sys
+import threading
+from collections.abc import Callable
+from typing import IO, TypeVar
+
+from curvedoc import parallel
+
+__all__ = ["MAX_PRESSURE", "MIN_BYTES", "run", "worth_it"]
+
+T = TypeVar("T")
+
+#: Files from this size on are decoded in a child (1M scalars are about 48 MB).
+MIN_BYTES = 4 << 20
+#: Percent of the last 10 s during which some task waited for a CPU: above this the
+#: machine is busy and the child would not get a CPU of its own.
+MAX_PRESSURE = 10.0
+
+_SIZE = struct.Struct("<Q")
+
+
+def worth_it(size: int, module: str) -> bool:
+    """Whether decoding `size` bytes in a child while `module` is imported here pays."""
+    return (size >= MIN_BYTES and module not in sys.modules
+            and sys.platform.startswith("linux") and hasattr(os, "fork")
+            and threading.active_count() == 1 and parallel.workers() >= 2
+            and cpu_pressure() < MAX_PRESSURE)
+
+
+def cpu_pressure() -> float:
+    """Percent of the last 10 seconds some runnable task waited for a CPU (Linux PSI);
+    without PSI, the load average beyond one CPU's worth left idle, as a percentage."""
+    try:
+        with open("/proc/pressure/cpu", encoding="ascii") as fh:
+            first = fh.readline().split()
+        return float(dict(f.split("=") for f in first[1:])["avg10"])
+    except (OSError, ValueError, KeyError):
+        return 0.0 if parallel.idle_cpus() >= 1 else 100.0
+
+
+def run(work: Callable[[], T], module: str) -> T:
+    """`work()`, computed in a forked child while `module` is imported here (in this
+    process when the child fails; an exception `work` raises is raised here)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read_end)
+        _child(work, write_end)
+    os.close(write_end)
+    reaped = False
+    try:
+        with open(read_end, "rb") as pipe:
+            importlib.import_module(module)
+            outcome = _receive(pipe)
+        os.waitpid(pid, 0)
+        reaped = True
+    finally:
+        if not reaped:  # interrupted while importing or receiving: no orphan left
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    if outcome is None:
+        return work()
+    value, error = outcome
+    if error is not None:
+        raise error
+    return value
+
+
+def _child(work: Callable[[], object], write_end: int) -> None:
+    """Run `work`, send back (value, None) or (None, the exception), and exit without
+    running the parent's exit handlers or flushing its buffered output."""
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent reports it
+        try:
+            outcome: tuple[object, BaseException | None] = (work(), None)
+        except Exception as exc:  # noqa: BLE001 - raised again in the parent
+            outcome = (None, exc)
+        buffers: list[pickle.PickleBuffer] = []
+        head = pickle.dumps(outcome, protocol=5, buffer_callback=buffers.append)
+        raws = [b.raw() for b in buffers]
+        with open(write_end, "wb") as pipe:
+            pipe.write(_SIZE.pack(len(raws)))
+            for part in (memoryview(head), *raws):
+                pipe.write(_SIZE.pack(part.nbytes))
+                pipe.write(part)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _receive(pipe: IO[bytes]) -> tuple[object, BaseException | None] | None:
+    """The child's outcome, or None when it sent nothing whole (it failed)."""
+    try:
+        (count,) = _SIZE.unpack(_exactly(pipe, _SIZE.size))
+        head = _exactly(pipe, _SIZE.unpack(_exactly(pipe, _SIZE.size))[0])
+        buffers = [_exactly(pipe, _SIZE.unpack(_exactly(pipe, _SIZE.size))[0])
+                   for _ in range(count)]
+        return pickle.loads(head, buffers=buffers)  # our own child's bytes
+    except (EOFError, pickle.UnpicklingError):
+        return None
+
+
+def _exactly(pipe: IO[bytes], size: int) -> bytearray:
+    """`size` bytes from the pipe into a buffer of their own (arrays unpickled from it
+    use it as their memory); EOFError when the child stopped short."""
+    out = bytearray(size)
+    view = memoryview(out)
+    got = 0
+    while got < size:
+        n = pipe.readinto(view[got:])  # type: ignore[attr-defined]
+        if not n:
+            raise EOFError
+        got += n
+    return out
