@@ -5,8 +5,8 @@ importing pandas, which the table builder then needs, takes about as long again;
 is CPU work in numpy, the other Python bytecode holding the GIL, so a thread cannot run
 them side by side (measured: no gain), but two processes can.  :func:`run` forks a
 child that does the decoding and sends the result back through a pipe (numpy arrays as
-raw bytes, no copy on either side but the pipe's), while this process imports the
-module.  It is only worth it when :func:`worth_it` says so:
+raw bytes, metadata as JSON: nothing that could run code), while this process imports
+the module.  It is only worth it when :func:`worth_it` says so:
 
 * the file is large (`MIN_BYTES`: below that the decoding is shorter than a fork);
 * the module is not imported yet (there is nothing to overlap otherwise);
@@ -16,28 +16,31 @@ module.  It is only worth it when :func:`worth_it` says so:
 * no other thread is alive: a thread (the progress bar, when stderr is a terminal)
   may hold a lock at the fork that the child would then wait on forever.
 
-The child runs the very function the parent would; when it fails in any way (killed,
-out of memory, a result that does not pickle) the parent runs the function itself, so
-results and errors are those of the in-process path.
+The child runs the very function the parent would; when it fails in any way (the
+function raised, the child was killed or ran out of memory) the parent runs the
+function itself, so results and errors are those of the in-process path.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import os
-import pickle
 import signal
 import struct
 import sys
 import threading
 from collections.abc import Callable
-from typing import IO, TypeVar
+from typing import IO, Any
+
+import numpy as np
 
 from curvedoc import parallel
 
-__all__ = ["MAX_PRESSURE", "MIN_BYTES", "run", "worth_it"]
+__all__ = ["MAX_PRESSURE", "MIN_BYTES", "Parcel", "run", "worth_it"]
 
-T = TypeVar("T")
+#: What a child sends back: numeric arrays by name, and JSON-able metadata.
+Parcel = tuple[dict[str, np.ndarray], Any]
 
 #: Files from this size on are decoded in a child (1M scalars are about 48 MB).
 MIN_BYTES = 4 << 20
@@ -67,9 +70,10 @@ def cpu_pressure() -> float:
         return 0.0 if parallel.idle_cpus() >= 1 else 100.0
 
 
-def run(work: Callable[[], T], module: str) -> T:
-    """`work()`, computed in a forked child while `module` is imported here (in this
-    process when the child fails; an exception `work` raises is raised here)."""
+def run(work: Callable[[], Parcel], module: str) -> Parcel:
+    """`work()`, computed in a forked child while `module` is imported here; when the
+    child fails (`work` raised, or anything else) `work()` runs here, so an error is
+    raised as the in-process path raises it."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -80,37 +84,31 @@ def run(work: Callable[[], T], module: str) -> T:
     try:
         with open(read_end, "rb") as pipe:
             importlib.import_module(module)
-            outcome = _receive(pipe)
+            parcel = _receive(pipe)
         os.waitpid(pid, 0)
         reaped = True
     finally:
         if not reaped:  # interrupted while importing or receiving: no orphan left
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-    if outcome is None:
-        return work()
-    value, error = outcome
-    if error is not None:
-        raise error
-    return value
+    return work() if parcel is None else parcel
 
 
-def _child(work: Callable[[], object], write_end: int) -> None:
-    """Run `work`, send back (value, None) or (None, the exception), and exit without
-    running the parent's exit handlers or flushing its buffered output."""
+def _child(work: Callable[[], Parcel], write_end: int) -> None:
+    """Run `work` and send its parcel: a JSON header (the metadata, and each array's
+    name, dtype and shape), then the arrays' bytes.  Exit without running the parent's
+    exit handlers or flushing its buffered output; on any failure, send nothing."""
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent reports it
-        try:
-            outcome: tuple[object, BaseException | None] = (work(), None)
-        except Exception as exc:  # noqa: BLE001 - raised again in the parent
-            outcome = (None, exc)
-        buffers: list[pickle.PickleBuffer] = []
-        head = pickle.dumps(outcome, protocol=5, buffer_callback=buffers.append)
-        raws = [b.raw() for b in buffers]
+        arrays, meta = work()
+        parts = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
+        if any(a.dtype.hasobject for a in parts.values()):
+            raise TypeError("only numeric arrays travel as bytes")
+        header = json.dumps({"meta": meta, "arrays": [[name, a.dtype.str, a.shape]
+                                                      for name, a in parts.items()]})
         with open(write_end, "wb") as pipe:
-            pipe.write(_SIZE.pack(len(raws)))
-            for part in (memoryview(head), *raws):
+            for part in (memoryview(header.encode()), *(a.data.cast("B") for a in parts.values())):
                 pipe.write(_SIZE.pack(part.nbytes))
                 pipe.write(part)
         code = 0
@@ -118,21 +116,25 @@ def _child(work: Callable[[], object], write_end: int) -> None:
         os._exit(code)
 
 
-def _receive(pipe: IO[bytes]) -> tuple[object, BaseException | None] | None:
-    """The child's outcome, or None when it sent nothing whole (it failed)."""
+def _receive(pipe: IO[bytes]) -> Parcel | None:
+    """The child's parcel, or None when it sent nothing whole (it failed)."""
     try:
-        (count,) = _SIZE.unpack(_exactly(pipe, _SIZE.size))
-        head = _exactly(pipe, _SIZE.unpack(_exactly(pipe, _SIZE.size))[0])
-        buffers = [_exactly(pipe, _SIZE.unpack(_exactly(pipe, _SIZE.size))[0])
-                   for _ in range(count)]
-        return pickle.loads(head, buffers=buffers)  # our own child's bytes
-    except (EOFError, pickle.UnpicklingError):
+        header = json.loads(_chunk(pipe))
+        arrays = {name: np.frombuffer(_chunk(pipe), dtype=kind).reshape(shape)
+                  for name, kind, shape in header["arrays"]}
+    except (EOFError, ValueError):
         return None
+    return arrays, header["meta"]
+
+
+def _chunk(pipe: IO[bytes]) -> bytearray:
+    """One length-prefixed part, in a buffer of its own (an array made from it uses it
+    as its memory, writable); EOFError when the child stopped short."""
+    size = _SIZE.unpack(_exactly(pipe, _SIZE.size))[0]
+    return _exactly(pipe, size)
 
 
 def _exactly(pipe: IO[bytes], size: int) -> bytearray:
-    """`size` bytes from the pipe into a buffer of their own (arrays unpickled from it
-    use it as their memory); EOFError when the child stopped short."""
     out = bytearray(size)
     view = memoryview(out)
     got = 0

@@ -28,7 +28,7 @@ import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,6 +39,7 @@ from curvedoc.source import Source
 if TYPE_CHECKING:
     import pandas as pd
 
+    from curvedoc.overlap import Parcel
     from curvedoc.readers._event_scalars import Scalars
     from curvedoc.table import RawRun
 
@@ -91,46 +92,28 @@ def read(source: Source, *, verify: bool = False) -> list[RawRun]:
     from curvedoc import overlap
 
     decode = functools.partial(_decode, source, verify)
-    decoded = overlap.run(decode, "pandas") if overlap.worth_it(source.size, "pandas") \
-        else decode()
-    source.warnings.extend(decoded.warnings)
-    if decoded.error is not None:
-        raise decoded.error
-    if not decoded.columns:
+    arrays, (tags, kept, notes, warnings) = (
+        overlap.run(decode, "pandas") if overlap.worth_it(source.size, "pandas") else decode())
+    source.warnings[:] = warnings  # the child's copy of them, when a child decoded
+    if not arrays:
         return []
-    return [_raw_run(decoded, source)]
+    return [_raw_run(arrays, tags, kept, notes, source)]
 
 
-class _Decoded(NamedTuple):
-    """What reading an event file found, without pandas (so a child process can send it).
-
-    `columns` holds the wide table's columns (empty when the file holds no scalars);
-    `warnings` are meant for the source, and come with the `error` when there is one.
-    """
-
-    columns: dict[str, np.ndarray]
-    tags: list[str]  # every scalar tag, in order of first appearance
-    kept: list[str | None]  # the tags that are columns (None where one is left out)
-    notes: list[str]
-    warnings: list[str]
-    error: CurvedocError | None = None
-
-
-def _decode(source: Source, verify: bool) -> _Decoded:
-    """The file's scalars as the wide table's columns, with the warnings it deserves."""
-    warnings: list[str] = []
-    try:
-        found = _scalars(source, verify, warnings)
-    except CurvedocError as exc:
-        return _Decoded({}, [], [], [], warnings, exc)
+def _decode(source: Source, verify: bool) -> Parcel:
+    """Everything the run needs from the file, without pandas (so a child process can
+    send it as plain arrays): the wide table's arrays (see :func:`_wide`; none when
+    the file holds no scalar), then its tags, the kept tags, the notes and the source's
+    warnings, to which this adds what was dropped."""
+    found = _scalars(source, verify)
     if found is None:
-        return _Decoded({}, [], [], [], warnings)
+        return {}, [[], [], [], source.warnings]
     kept, notes = _kept_tags(found.tags)
-    return _Decoded(_wide(found, kept), found.tags, kept, notes, warnings)
+    return _wide(found, kept), [found.tags, kept, notes, source.warnings]
 
 
-def _scalars(source: Source, verify: bool, warnings: list[str]) -> Scalars | None:
-    """Every scalar of the file, or None when there is none (`warnings` say why)."""
+def _scalars(source: Source, verify: bool) -> Scalars | None:
+    """Every scalar of the file, or None when there is none (its warnings say why)."""
     from curvedoc.readers._event_scalars import scalars
     from curvedoc.readers._tfrecord import Buffer, first_bad, records
 
@@ -139,19 +122,19 @@ def _scalars(source: Source, verify: bool, warnings: list[str]) -> Scalars | Non
     except OSError as exc:
         raise CurvedocError(f"cannot read: {exc.strerror or exc}", source.name) from exc
     if buf.size == 0:
-        warnings.append("empty event file; skipped")
+        source.warnings.append("empty event file; skipped")
         return None
     recs = records(buf, _EVENT_FIRST_BYTE)
     if not len(recs.starts):
         raise CurvedocError("not a TensorBoard event file (no TFRecord framing at the start: "
                             f"{recs.problem})", source.name)
     if recs.problem:
-        warnings.append(f"{recs.problem}: dropped; the {len(recs.starts)} records "
+        source.warnings.append(f"{recs.problem}: dropped; the {len(recs.starts)} records "
                         "before it were read")
     if verify:
         bad = first_bad(buf, recs)
         if bad is not None:
-            warnings.append(
+            source.warnings.append(
                 f"checksum mismatch in record {bad + 1} of {len(recs.starts)} (byte "
                 f"{int(recs.starts[bad]) - 12}): it and the {len(recs.starts) - bad - 1} "
                 "records after it were dropped")
@@ -161,31 +144,35 @@ def _scalars(source: Source, verify: bool, warnings: list[str]) -> Scalars | Non
         if found.undecodable == len(recs.starts):
             raise CurvedocError("not a TensorBoard event file (its records are not Events)",
                                 source.name)
-        warnings.append(f"{found.undecodable} records are not well-formed Events "
+        source.warnings.append(f"{found.undecodable} records are not well-formed Events "
                         "(a damaged file?) and were skipped")
     if not len(found.value):
-        warnings.append(f"no scalar summaries in {len(recs.starts)} records "
+        source.warnings.append(f"no scalar summaries in {len(recs.starts)} records "
                         "(graph, images or hparams only); skipped")
         return None
     return found
 
 
-def _raw_run(decoded: _Decoded, source: Source) -> RawRun:
+def _raw_run(arrays: dict[str, np.ndarray], tags: list[str], kept: list[str | None],
+             notes: list[str], source: Source) -> RawRun:
     import pandas as pd
 
-    from curvedoc.table import RawRun
+    from curvedoc.table import RawRun, mark_logged_nan
 
-    frame = pd.DataFrame(decoded.columns, copy=False)
-    epoch = _epoch_column(frame, decoded.kept)
+    columns = {_STEP: arrays[_STEP], _WALL: arrays[_WALL]}
+    columns.update({t: mark_logged_nan(arrays["values"][i], arrays["logged"][i])
+                    for i, t in enumerate(kept) if t is not None})
+    frame = pd.DataFrame(columns, copy=False)
+    epoch = _epoch_column(frame, kept)
     step: str | None = _STEP
-    if _keras_iteration_tags(decoded.tags) is not None:
+    if _keras_iteration_tags(tags) is not None:
         frame = frame.rename(columns={_STEP: _EPOCH})
         epoch, step = _EPOCH, None
     prefix = _split_folder(source.path)
     if prefix:
-        frame = frame.rename(columns={t: f"{prefix}/{t}" for t in decoded.kept if t})
+        frame = frame.rename(columns={t: f"{prefix}/{t}" for t in kept if t})
     return RawRun(frame=frame, source=source.name, format=NAME, epoch=epoch, step=step,
-                  notes=decoded.notes)
+                  notes=notes)
 
 
 def _keras_iteration_tags(tags: Sequence[str]) -> list[str] | None:
@@ -208,11 +195,10 @@ def _kept_tags(tags: list[str]) -> tuple[list[str | None], list[str]]:
 
 
 def _wide(found: Scalars, tags: list[str | None]) -> dict[str, np.ndarray]:
-    """One column per kept tag, one row per step (more when a tag repeats at a step),
-    after the step and wall-time columns.  A NaN summary is a value the run wrote (a
-    diverged loss), kept as `LOGGED_NAN`."""
-    from curvedoc.table import mark_logged_nan
-
+    """The wide table as arrays: `step` and `wall_time` per row, `values` (a row per
+    tag, NaN where the tag was not logged) and `logged` (where it was).  Rows are steps
+    (more when a tag repeats at a step); left-out tags (None) have no values.  A NaN the
+    run logged (a diverged loss) is a NaN where `logged` holds."""
     kept = np.array([t is not None for t in tags], dtype=bool)
     if not kept.all():
         found = found._replace(**{f: getattr(found, f)[kept[found.tag]]
@@ -221,15 +207,11 @@ def _wide(found: Scalars, tags: list[str | None]) -> dict[str, np.ndarray]:
     count = int(rows.max()) + 1 if len(rows) else 0
     flat = np.full(len(tags) * count, np.nan)
     flat[found.tag * count + rows] = found.value
-    matrix = flat.reshape(len(tags), count)
     logged = np.zeros(flat.shape, dtype=bool)
     logged[found.tag * count + rows] = True
-    held = logged.reshape(len(tags), count)
     first = np.flatnonzero(np.diff(np.maximum.accumulate(rows), prepend=-1) > 0)
-    columns = {_STEP: found.step[first], _WALL: found.wall[first]}
-    columns.update({t: mark_logged_nan(matrix[i], held[i])
-                    for i, t in enumerate(tags) if t is not None})
-    return columns
+    return {_STEP: found.step[first], _WALL: found.wall[first],
+            "values": flat.reshape(len(tags), count), "logged": logged.reshape(len(tags), count)}
 
 
 def _rows(step: np.ndarray, tag: np.ndarray, tags: int) -> np.ndarray:
