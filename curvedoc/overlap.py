@@ -23,6 +23,7 @@ function itself, so results and errors are those of the in-process path.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -80,16 +81,16 @@ def run(work: Callable[[], Parcel], module: str) -> Parcel:
         os.close(read_end)
         _child(work, write_end)
     os.close(write_end)
-    reaped = False
     try:
         with open(read_end, "rb") as pipe:
             importlib.import_module(module)
             parcel = _receive(pipe)
-        os.waitpid(pid, 0)
-        reaped = True
-    finally:
-        if not reaped:  # interrupted while importing or receiving: no orphan left
+    except BaseException:  # interrupted while importing or receiving: no orphan left
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+        raise
+    finally:
+        with contextlib.suppress(ChildProcessError):  # a caller ignoring SIGCHLD reaped it
             os.waitpid(pid, 0)
     return work() if parcel is None else parcel
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -80,6 +81,16 @@ def test_a_child_that_fails_is_replaced_by_this_process() -> None:
 
     arrays, meta = overlap.run(work, "json")
     assert arrays["a"].tolist() == [0, 1, 2] and meta == ["here"]
+
+
+@forking
+def test_a_caller_ignoring_sigchld_is_no_problem() -> None:
+    old = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped at once
+    try:
+        arrays, meta = overlap.run(lambda: ({"a": np.arange(3)}, None), "json")
+    finally:
+        signal.signal(signal.SIGCHLD, old)
+    assert arrays["a"].tolist() == [0, 1, 2] and meta is None
 
 
 @forking
