@@ -92,9 +92,15 @@ def _plan(table: CurveTable, ignore: Collection[str],
 
 def _run(detectors: list[Detector], table: CurveTable,
          options: Mapping[str, Mapping[str, float]]) -> list[Finding]:
+    """Each detector's findings, in x order; the curves the detectors share are read
+    from the table once for all of them (`shared_curves`)."""
+    from curvedoc.detectors._stats import shared_curves  # numpy, once detectors run
+
     findings: list[Finding] = []
-    for detector in detectors:
-        findings.extend(detector.run(table, detector.options_with(options.get(detector.code))))
+    with shared_curves():
+        for detector in detectors:
+            findings.extend(detector.run(table,
+                                         detector.options_with(options.get(detector.code))))
     return sorted(findings, key=lambda f: (f.start, f.code))
 
 

@@ -109,7 +109,7 @@ def load(
         progress(0, len(batches), names[0])
     work = partial(_load_group, overrides=overrides, overrides_for=overrides_for,
                    verify_checksums=verify_checksums)
-    for done, part in enumerate(ordered_map(work, batches), start=1):
+    for done, part in enumerate(ordered_map(work, batches, before_fork=_import_pandas), start=1):
         result.tables.extend(part.tables)
         result.errors.extend(part.errors)
         result.warnings.extend(part.warnings)
@@ -127,6 +127,12 @@ def _without_deferred(chosen: list[tuple[readers.Reader, Source]]
     return [(reader, source) for reader, source in chosen
             if source.path is None
             or not any((source.path.parent, name) in held for name in reader.defers_to)]
+
+
+def _import_pandas() -> None:
+    """Building tables needs pandas, which no module imports at load: a pool's workers
+    inherit it when it is imported once before they are forked."""
+    import pandas  # noqa: F401
 
 
 def _load_group(members: list[tuple[str, Source]], *, overrides: ColumnOverrides | None,

@@ -53,15 +53,16 @@ def idle_cpus() -> float:
     return workers() - os.getloadavg()[0]
 
 
-def ordered_map(fn: Callable[[T], R], items: Sequence[T], *,
-                threshold: int | None = None) -> Iterator[R]:
+def ordered_map(fn: Callable[[T], R], items: Sequence[T], *, threshold: int | None = None,
+                before_fork: Callable[[], object] | None = None) -> Iterator[R]:
     """`fn(item)` for each item, in order; in a process pool when there are at least
     `threshold` items (default `THRESHOLD`), more than one CPU and one of them idle, on
     Linux, where forking is safe (macOS frameworks are not fork-safe; a spawned worker
     costs more than it saves at this scale).
 
     `fn`, the items and the results must pickle; an exception raised by `fn` is raised
-    here, when its item's turn comes.
+    here, when its item's turn comes.  `before_fork` runs once before a pool starts: the
+    workers inherit what it imports instead of each importing it again.
     """
     count = min(workers(), len(items))
     if len(items) < (THRESHOLD if threshold is None else threshold) or count < 2 \
@@ -71,6 +72,8 @@ def ordered_map(fn: Callable[[T], R], items: Sequence[T], *,
     import multiprocessing  # 15 ms of imports, paid only when pooling
     from concurrent.futures import ProcessPoolExecutor
 
+    if before_fork is not None:
+        before_fork()
     pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("fork"),
                                initializer=_worker_setup)
     try:

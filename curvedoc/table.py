@@ -17,6 +17,9 @@ objects, doing once, for every format, the work that makes logs comparable:
   when only its components (box/cls/dfl) are logged;
 * record where each column held a NaN or an infinity the log wrote
   (`CurveTable.nonfinite`), before those values leave the curves.
+
+pandas is imported by the functions that use it, not with the module: a reader may
+decode a large file while pandas is still being imported (see :mod:`curvedoc.overlap`).
 """
 
 from __future__ import annotations
@@ -26,13 +29,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from curvedoc.errors import CurvedocError
 from curvedoc.roles import Kind, Role, Split, guess_role, is_axis_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    import pandas as pd
 
 __all__ = ["LOGGED_NAN", "MAX_COLUMNS", "ColumnOverrides", "CurveTable", "Metric", "RawRun",
            "build", "join_on_x", "mark_logged_nan", "unique_names"]
@@ -163,6 +167,8 @@ class CurveTable:
 
 def build(raw: RawRun, overrides: ColumnOverrides | None = None) -> list[CurveTable]:
     """Normalise a reader's run into curve tables (several when runs were appended)."""
+    import pandas as pd
+
     overrides = overrides or ColumnOverrides()
     if raw.frame.shape[1] > MAX_COLUMNS:
         raise CurvedocError(f"{raw.frame.shape[1]} columns is more than the {MAX_COLUMNS} "
@@ -244,6 +250,8 @@ def join_on_x(runs: Sequence[RawRun], name: str | None = None) -> RawRun:
     Rows are matched on x; where two runs give the same column at the same x, the later
     run wins, as a restarted run overwrites the older values.
     """
+    import pandas as pd
+
     first = runs[0]
     x_col = first.epoch or first.step
     if x_col is None or any((r.epoch or r.step) != x_col for r in runs):
@@ -330,6 +338,8 @@ def _numeric(frame: pd.DataFrame, source: str,
     numeric are left untouched (no copy): a million-row log must not be rebuilt column by
     column.
     """
+    import pandas as pd
+
     converted: dict[str, pd.Series] = {}
     drop: list[str] = []
     written: dict[str, np.ndarray] = {}
@@ -481,6 +491,8 @@ def _aggregate(frame: pd.DataFrame, x: np.ndarray, x_name: str, roles: Mapping[s
     than two points (one evaluation after training, or one before and one after): the
     train curve is then worth more than the alignment.
     """
+    import pandas as pd
+
     if len(frame) == 0:
         return None
     val_cols = [c for c in frame.columns
@@ -523,6 +535,8 @@ def _aggregate_sorted(frame: pd.DataFrame, key: np.ndarray, how: Mapping[str, st
     Logs are written in x order, so this is the usual path; it avoids the sort and the
     row copies of a general group-by, which dominate on million-row step logs.
     """
+    import pandas as pd
+
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     ends = np.r_[starts[1:], len(key)]
     rows = np.arange(len(key))

@@ -79,6 +79,16 @@ def test_the_pool_really_runs_in_other_processes() -> None:
     assert os.getpid() not in pids
 
 
+@pooled
+def test_before_fork_runs_once_before_a_pool_and_not_without_one() -> None:
+    calls: list[int] = []
+    assert len(list(parallel.ordered_map(_pid, range(8), threshold=0,
+                                         before_fork=lambda: calls.append(1)))) == 8
+    assert calls == [1]
+    list(parallel.ordered_map(_pid, range(8), threshold=9, before_fork=lambda: calls.append(1)))
+    assert calls == [1]
+
+
 def test_below_the_threshold_no_process_is_started() -> None:
     assert set(parallel.ordered_map(_pid, range(8), threshold=9)) == {os.getpid()}
 

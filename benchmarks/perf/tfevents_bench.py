@@ -210,6 +210,14 @@ def bench(path: Path, label: str, runs: int) -> list[Row]:
     return rows
 
 
+def _pressure() -> str:
+    """The CPU pressure curvedoc decides by whether to decode in a child process (it
+    does below `curvedoc.overlap.MAX_PRESSURE`), so a reader of the figures knows."""
+    from curvedoc.overlap import cpu_pressure
+
+    return f"CPU pressure {cpu_pressure():.0f} %"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -217,14 +225,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, {platform.platform()}; load average "
-          f"{os.getloadavg()[0]:.1f}")
+          f"{os.getloadavg()[0]:.1f}, {_pressure()}")
     with tempfile.TemporaryDirectory(prefix="curvedoc-tfevents-") as tmp:
         logdir = Path(tmp) / "logdir"
         logdir.mkdir()
         path = write_event_file(logdir, args.events)
         print(f"input: {path.name}, {args.events} scalars, {path.stat().st_size / 1e6:.1f} MB")
         rows = bench(path, f"{args.events:,}-scalar event file", args.runs)
-    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}, {_pressure()}")
     print()
     print(table(rows))
     return 0

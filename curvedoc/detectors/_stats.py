@@ -32,8 +32,10 @@ taken against the curve's own noise:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,7 +47,7 @@ __all__ = [
     "Curve", "Score", "Trend", "aligned", "change_error", "curve", "default_window",
     "downsample", "improvement", "level_error", "median3", "noise", "noise_after",
     "onset", "quality", "rolling_mad", "rolling_median", "runs", "schedule_drops",
-    "shifted_train", "smooth", "swings", "trend",
+    "shared_curves", "shifted_train", "smooth", "swings", "trend",
 ]
 
 #: Longer series are reduced to about this many points before any statistics.
@@ -68,12 +70,39 @@ class Curve:
         return int(np.searchsorted(self.x, x, side="left"))
 
 
+#: The curves read so far, while :func:`shared_curves` is active, by (role, reduce).
+_SHARED: ContextVar[dict[tuple[int, str, bool], tuple[CurveTable, Curve | None]] | None] = \
+    ContextVar("curvedoc_shared_curves", default=None)
+
+
+@contextmanager
+def shared_curves() -> Iterator[None]:
+    """Within it, :func:`curve` reads each role of a table once: the detectors ask for
+    the same few curves (about twenty calls per table), and on a step-level log each
+    costs a pass over hundreds of thousands of rows.  The curves are read-only."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 def curve(table: CurveTable, role: str, *, reduce: bool = True) -> Curve | None:
     """The primary column of `role` with NaN and inf dropped, or None when there is none.
 
     Series longer than `MAX_POINTS` (step-level logs) are reduced with :func:`downsample`
     unless `reduce` is false (a learning-rate schedule has no noise to average away).
     """
+    shared = _SHARED.get()
+    if shared is None:
+        return _read_curve(table, role, reduce)
+    key = (id(table), role, reduce)
+    if key not in shared or shared[key][0] is not table:  # the table keeps its id alive
+        shared[key] = (table, _read_curve(table, role, reduce))
+    return shared[key][1]
+
+
+def _read_curve(table: CurveTable, role: str, reduce: bool) -> Curve | None:
     column = table.column(role)
     if column is None:
         return None
@@ -158,21 +187,36 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarra
 
     Medians average the step-to-step noise away without being pulled by spikes; a level
     change (a learning-rate step) stays where it was, to within one bucket; the lowest
-    and highest logged values (the best checkpoint, the worst spike) survive as they are.
+    and highest logged values (the best checkpoint, the worst spike) survive as they are,
+    also when one sits on a bucket's middle row (it then stands for its bucket).
     """
     n = len(x)
     if n <= max_points:
         return x, y
-    buckets = [(lo, hi) for lo, hi in pairwise(np.linspace(0, n, max_points - 1).astype(int))
-               if hi > lo]
-    rows = [(lo + hi) // 2 for lo, hi in buckets]
-    values = [float(np.median(y[lo:hi])) for lo, hi in buckets]
+    edges = np.linspace(0, n, max_points - 1).astype(int)
+    lo, hi = edges[:-1], edges[1:]
+    rows = (lo + hi) // 2
+    values = _bucket_medians(y, lo, hi - lo)
     for extreme in (int(np.argmin(y)), int(np.argmax(y))):
-        if extreme not in rows:
-            rows.append(extreme)
-            values.append(float(y[extreme]))
-    order = np.argsort(rows, kind="stable")
-    return x[np.asarray(rows)[order]], np.asarray(values)[order]
+        at = int(np.searchsorted(rows, extreme))
+        if at < len(rows) and rows[at] == extreme:
+            values[at] = y[extreme]
+        else:
+            rows, values = np.insert(rows, at, extreme), np.insert(values, at, y[extreme])
+    return x[rows], values
+
+
+def _bucket_medians(y: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The median of each y[start:start + size] (sizes >= 1), a numpy step per distinct
+    size: equal buckets come in at most two sizes, so a million points cost a few ms."""
+    out = np.empty(len(starts), dtype=float)
+    for size in np.unique(sizes).tolist():
+        which = np.flatnonzero(sizes == size)
+        block = y[starts[which, None] + np.arange(size)]  # a copy: partition it in place
+        middle = [(size - 1) // 2, size // 2]
+        block.partition(middle, axis=1)
+        out[which] = (block[:, middle[0]] + block[:, middle[1]]) / 2
+    return out
 
 
 def noise(y: np.ndarray) -> float:

@@ -9,14 +9,15 @@ import re
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import PurePath
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from curvedoc.errors import CurvedocError
 from curvedoc.readers import Confidence, Reader
 from curvedoc.source import HEAD_BYTES, Source
 from curvedoc.table import MAX_COLUMNS, RawRun, unique_names
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["LOG_SUFFIXES", "TB_EXPORT_COLUMNS", "axis_columns", "delimited_reader",
            "header_cells", "read_delimited", "suffix", "tensorboard_export",
@@ -63,6 +64,8 @@ def read_delimited(source: Source) -> pd.DataFrame:
     `source.warnings`.  pandas' C parser reads straight from the file when it is UTF-8,
     which keeps a million-row step log to a fraction of a second.
     """
+    import pandas as pd
+
     names, sep, body = _header(source)
     options: dict[str, Any] = dict(
         sep=sep, engine="c", header=0, index_col=False, on_bad_lines="warn",
@@ -131,6 +134,8 @@ def _long_first_line(source: Source, sep: str) -> str:
 
 
 def _parse(source: Source, options: dict[str, Any]) -> pd.DataFrame:
+    import pandas as pd
+
     try:
         if source.data is None and source.path is not None and source.encoding == "utf-8":
             try:

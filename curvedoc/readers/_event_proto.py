@@ -61,7 +61,7 @@ _VARINT_VALS = {7, 10, 11, 13, 16, 17}
 _WIRE_VARINT, _WIRE_FIXED64, _WIRE_BYTES, _WIRE_FIXED32 = 0, 1, 2, 5
 
 
-def _varint(buf: bytes | bytearray, pos: int) -> tuple[int, int]:
+def _varint(buf: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:
     result = shift = 0
     while True:
         try:
@@ -77,7 +77,7 @@ def _varint(buf: bytes | bytearray, pos: int) -> tuple[int, int]:
             raise DecodeError("varint longer than 10 bytes")
 
 
-def _fields(buf: bytes | bytearray, pos: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+def _fields(buf: bytes | bytearray | memoryview, pos: int, end: int) -> Iterator[tuple[int, int, int, int]]:
     """(field number, wire type, value or start, end) for each field in buf[pos:end].
 
     Length-delimited fields yield their (start, end) span; fixed-width fields their start;
@@ -110,7 +110,7 @@ def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def decode_event(buf: bytes | bytearray, start: int, end: int,
+def decode_event(buf: bytes | bytearray | memoryview, start: int, end: int,
                  plugins: dict[str, str]) -> Event:
     """The step, wall time and scalar values of the Event in buf[start:end]."""
     step, wall, scalars = 0, 0.0, []
@@ -128,7 +128,7 @@ def decode_event(buf: bytes | bytearray, start: int, end: int,
     return Event(step, wall, scalars)
 
 
-def _value(buf: bytes | bytearray, pos: int, end: int, plugins: dict[str, str]) -> Scalar | None:
+def _value(buf: bytes | bytearray | memoryview, pos: int, end: int, plugins: dict[str, str]) -> Scalar | None:
     tag = node_name = None
     simple: Scalar | None = None
     tensor: tuple[int, int] | None = None
@@ -157,7 +157,7 @@ def _value(buf: bytes | bytearray, pos: int, end: int, plugins: dict[str, str]) 
     return found._replace(tag=name) if found is not None else None
 
 
-def _plugin_name(buf: bytes | bytearray, pos: int, end: int) -> str:
+def _plugin_name(buf: bytes | bytearray | memoryview, pos: int, end: int) -> str:
     for number, wire, a, b in _fields(buf, pos, end):
         if number == 1 and wire == _WIRE_BYTES:
             for pnum, pwire, pa, pb in _fields(buf, a, b):
@@ -166,7 +166,7 @@ def _plugin_name(buf: bytes | bytearray, pos: int, end: int) -> str:
     return ""
 
 
-def _tensor_scalar(buf: bytes | bytearray, pos: int, end: int) -> Scalar | None:
+def _tensor_scalar(buf: bytes | bytearray | memoryview, pos: int, end: int) -> Scalar | None:
     """The value of a one-element numeric TensorProto, or None."""
     dtype = 0
     elements = 1
@@ -207,7 +207,7 @@ def _tensor_scalar(buf: bytes | bytearray, pos: int, end: int) -> Scalar | None:
     return None
 
 
-def _single_varint(buf: bytes | bytearray, pos: int, end: int) -> int | None:
+def _single_varint(buf: bytes | bytearray | memoryview, pos: int, end: int) -> int | None:
     value, after = _varint(buf, pos)
     return value if after == end else None
 
@@ -223,7 +223,7 @@ def _from_varint(field: int, dtype: int, raw: int) -> float:
     return float(raw)
 
 
-def _elements(buf: bytes | bytearray, pos: int, end: int) -> int:
+def _elements(buf: bytes | bytearray | memoryview, pos: int, end: int) -> int:
     """The number of elements a TensorShapeProto describes (1 for a scalar)."""
     count = 1
     for number, wire, a, b in _fields(buf, pos, end):

@@ -15,16 +15,18 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from curvedoc.errors import CurvedocError
 from curvedoc.readers import Confidence, Reader
 from curvedoc.readers._common import axis_columns
 from curvedoc.source import HEAD_BYTES, Source
 from curvedoc.table import RawRun, mark_logged_nan
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 try:
     import orjson
@@ -235,6 +237,8 @@ def _records_frame(records: list[Mapping[str, Any]],
     """Records as a frame, every key kept (a key may first appear late): floats, NaN
     where a record lacks the key, and `LOGGED_NAN` where it holds NaN (detectron2's bare
     `NaN` token), so a diverged loss is not mistaken for a gap."""
+    import pandas as pd
+
     columns, values, present = _records_array(records, prepare)
     logged = present & np.isnan(values)
     if not logged.any():  # the usual log: one float block, no per-column copies
@@ -301,6 +305,8 @@ def _columns_run(data: Mapping[str, Any], source: Source, fmt: str) -> RawRun:
     final test score): only the lists of numbers with the length most of them share are
     curves; the rest is named in a note when it is a list of numbers.
     """
+    import pandas as pd
+
     lists = {k: v for k, v in data.items() if numeric_list(v)}
     counts = Counter(len(v) for v in lists.values())
     length = max(counts, key=lambda n: (counts[n], n))

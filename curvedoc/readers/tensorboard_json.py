@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
 
 from curvedoc.errors import CurvedocError
 from curvedoc.readers import Reader
@@ -24,6 +23,8 @@ def _sniff(source: Source) -> float:
 
 
 def _read(source: Source) -> list[RawRun]:
+    import pandas as pd
+
     triples = parse(source)
     if not (isinstance(triples, list) and triples and all(
             isinstance(t, list) and len(t) == 3 and all(is_number(v) for v in t)

@@ -19,8 +19,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-import pandas as pd
-
 from curvedoc.errors import CurvedocError
 from curvedoc.readers import Reader
 from curvedoc.roles import Kind, guess_role, snake_case
@@ -207,6 +205,8 @@ def _sniff(source: Source) -> float:
 
 
 def _read(source: Source) -> list[RawRun]:
+    import pandas as pd
+
     log = _Log().feed(_lines(source.read_text()))
     rows = [row for row in log.rows if len(row) > 1]
     if not rows:

@@ -44,6 +44,7 @@ from curvedoc.source import Source
 if TYPE_CHECKING:
     import pandas as pd
 
+    from curvedoc.overlap import Parcel
     from curvedoc.readers._event_scalars import Scalars
     from curvedoc.table import RawRun
 
@@ -90,8 +91,34 @@ def read(source: Source, *, verify: bool = False) -> list[RawRun]:
     `verify` checks every record's checksums (off by default: it costs more than the
     decoding, and decoding already rejects most damage).  A truncated last record or a
     record failing its checksum ends the file there, with a warning on `source` that
-    says what was dropped.
+    says what was dropped.  A large file is decoded in a forked child while pandas is
+    imported here, when the machine has a CPU to spare (see :mod:`curvedoc.overlap`).
     """
+    from curvedoc import overlap
+
+    decode = functools.partial(_decode, source, verify)
+    arrays, (tags, kept, notes, warnings) = (
+        overlap.run(decode, "pandas") if overlap.worth_it(source.size, "pandas") else decode())
+    source.warnings[:] = warnings  # the child's copy of them, when a child decoded
+    if not arrays:
+        return []
+    return [_raw_run(arrays, tags, kept, notes, source)]
+
+
+def _decode(source: Source, verify: bool) -> Parcel:
+    """Everything the run needs from the file, without pandas (so a child process can
+    send it as plain arrays): the wide table's arrays (see :func:`_wide`; none when
+    the file holds no scalar), then its tags, the kept tags, the notes and the source's
+    warnings, to which this adds what was dropped."""
+    found = _scalars(source, verify)
+    if found is None:
+        return {}, [[], [], [], source.warnings]
+    kept, notes = _kept_tags(found.tags)
+    return _wide(found, kept), [found.tags, kept, notes, source.warnings]
+
+
+def _scalars(source: Source, verify: bool) -> Scalars | None:
+    """Every scalar of the file, or None when there is none (its warnings say why)."""
     from curvedoc.readers._event_scalars import scalars
     from curvedoc.readers._tfrecord import Buffer, first_bad, records
 
@@ -101,14 +128,14 @@ def read(source: Source, *, verify: bool = False) -> list[RawRun]:
         raise CurvedocError(f"cannot read: {exc.strerror or exc}", source.name) from exc
     if buf.size == 0:
         source.warnings.append("empty event file; skipped")
-        return []
+        return None
     recs = records(buf, _EVENT_FIRST_BYTE)
     if not len(recs.starts):
         raise CurvedocError("not a TensorBoard event file (no TFRecord framing at the start: "
                             f"{recs.problem})", source.name)
     if recs.problem:
         source.warnings.append(f"{recs.problem}: dropped; the {len(recs.starts)} records "
-                               "before it were read")
+                        "before it were read")
     if verify:
         bad = first_bad(buf, recs)
         if bad is not None:
@@ -127,23 +154,28 @@ def read(source: Source, *, verify: bool = False) -> list[RawRun]:
     if not len(found.value):
         source.warnings.append(f"no scalar summaries in {len(recs.starts)} records "
                                "(graph, images or hparams only); skipped")
-        return []
-    return [_raw_run(found, source)]
+        return None
+    return found
 
 
-def _raw_run(found: Scalars, source: Source) -> RawRun:
-    from curvedoc.table import RawRun
+def _raw_run(arrays: dict[str, np.ndarray], tags: list[str], kept: list[str | None],
+             notes: list[str], source: Source) -> RawRun:
+    import pandas as pd
 
-    tags, notes = _kept_tags(found.tags)
-    frame = _wide(found, tags)
-    epoch = _epoch_column(frame, tags)
+    from curvedoc.table import RawRun, mark_logged_nan
+
+    columns = {_STEP: arrays[_STEP], _WALL: arrays[_WALL]}
+    columns.update({t: mark_logged_nan(arrays["values"][i], arrays["logged"][i])
+                    for i, t in enumerate(kept) if t is not None})
+    frame = pd.DataFrame(columns, copy=False)
+    epoch = _epoch_column(frame, kept)
     step: str | None = _STEP
-    if _steps_are_epochs(found.tags):
+    if _steps_are_epochs(tags):
         frame = frame.rename(columns={_STEP: _EPOCH})
         epoch, step = _EPOCH, None
     prefix = _split_folder(source.path)
     if prefix:
-        frame = frame.rename(columns={t: f"{prefix}/{t}" for t in tags if t})
+        frame = frame.rename(columns={t: f"{prefix}/{t}" for t in kept if t})
     return RawRun(frame=frame, source=source.name, format=NAME, epoch=epoch, step=step,
                   notes=notes)
 
@@ -174,13 +206,11 @@ def _kept_tags(tags: list[str]) -> tuple[list[str | None], list[str]]:
     return [None if t in left_out else t for t in tags], notes
 
 
-def _wide(found: Scalars, tags: list[str | None]) -> pd.DataFrame:
-    """One column per kept tag, one row per step (more when a tag repeats at a step).
-    A NaN summary is a value the run wrote (a diverged loss), kept as `LOGGED_NAN`."""
-    import pandas as pd
-
-    from curvedoc.table import mark_logged_nan
-
+def _wide(found: Scalars, tags: list[str | None]) -> dict[str, np.ndarray]:
+    """The wide table as arrays: `step` and `wall_time` per row, `values` (a row per
+    tag, NaN where the tag was not logged) and `logged` (where it was).  Rows are steps
+    (more when a tag repeats at a step); left-out tags (None) have no values.  A NaN the
+    run logged (a diverged loss) is a NaN where `logged` holds."""
     kept = np.array([t is not None for t in tags], dtype=bool)
     if not kept.all():
         found = found._replace(**{f: getattr(found, f)[kept[found.tag]]
@@ -189,22 +219,16 @@ def _wide(found: Scalars, tags: list[str | None]) -> pd.DataFrame:
     count = int(rows.max()) + 1 if len(rows) else 0
     flat = np.full(len(tags) * count, np.nan)
     flat[found.tag * count + rows] = found.value
-    matrix = flat.reshape(len(tags), count)
     logged = np.zeros(flat.shape, dtype=bool)
     logged[found.tag * count + rows] = True
-    held = logged.reshape(len(tags), count)
     first = np.flatnonzero(np.diff(np.maximum.accumulate(rows), prepend=-1) > 0)
-    columns = {_STEP: found.step[first], _WALL: found.wall[first]}
-    columns.update({t: mark_logged_nan(matrix[i], held[i])
-                    for i, t in enumerate(tags) if t is not None})
-    return pd.DataFrame(columns, copy=False)
+    return {_STEP: found.step[first], _WALL: found.wall[first],
+            "values": flat.reshape(len(tags), count), "logged": logged.reshape(len(tags), count)}
 
 
 def _rows(step: np.ndarray, tag: np.ndarray, tags: int) -> np.ndarray:
     """The row of each value: rows are (step, n-th value of the tag at that step) pairs,
     numbered in the order they first appear, so restarts keep their place in the log."""
-    import pandas as pd
-
     if not len(step):
         return np.zeros(0, dtype=np.int64)
     if np.all(step[1:] >= step[:-1]):  # the usual case: one row per step, in order
@@ -217,7 +241,11 @@ def _rows(step: np.ndarray, tag: np.ndarray, tags: int) -> np.ndarray:
     position = np.arange(len(order))
     nth = np.empty(len(order), dtype=np.int64)
     nth[order] = position - np.maximum.accumulate(np.where(starts, position, 0))
-    return pd.MultiIndex.from_arrays([step, nth]).factorize()[0]
+    _, first, inverse = np.unique(np.stack([step, nth], axis=1), axis=0, return_index=True,
+                                  return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse.reshape(-1)]
 
 
 def _epoch_column(frame: pd.DataFrame, tags: list[str | None]) -> str | None:
