@@ -31,13 +31,17 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
-__all__ = ["THRESHOLD", "idle_cpus", "ordered_map", "workers"]
+__all__ = ["THRESHOLD", "can_fork", "idle_cpus", "ordered_map", "workers"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 #: From this many items on, a process pool is worth starting.
 THRESHOLD = 100
+
+#: Set in a pool's worker: a worker starts no pool of its own (a big JSON-lines log
+#: read in a worker while loading a folder is parsed in that worker alone).
+_in_worker = False
 
 
 def workers() -> int:
@@ -53,19 +57,25 @@ def idle_cpus() -> float:
     return workers() - os.getloadavg()[0]
 
 
+def can_fork() -> bool:
+    """Whether worker processes would run beside this one: forking is safe here (Linux;
+    macOS frameworks are not fork-safe, and a spawned worker costs more than it saves at
+    this scale), more than one CPU, one of them idle, and this is not a worker already."""
+    return (sys.platform.startswith("linux") and not _in_worker and workers() >= 2
+            and idle_cpus() >= 1)
+
+
 def ordered_map(fn: Callable[[T], R], items: Sequence[T], *,
                 threshold: int | None = None) -> Iterator[R]:
     """`fn(item)` for each item, in order; in a process pool when there are at least
-    `threshold` items (default `THRESHOLD`), more than one CPU and one of them idle, on
-    Linux, where forking is safe (macOS frameworks are not fork-safe; a spawned worker
-    costs more than it saves at this scale).
+    `threshold` items (default `THRESHOLD`) and `can_fork()`.
 
     `fn`, the items and the results must pickle; an exception raised by `fn` is raised
     here, when its item's turn comes.
     """
     count = min(workers(), len(items))
     if len(items) < (THRESHOLD if threshold is None else threshold) or count < 2 \
-            or not sys.platform.startswith("linux") or idle_cpus() < 1:
+            or not can_fork():
         yield from map(fn, items)
         return
     import multiprocessing  # 15 ms of imports, paid only when pooling
@@ -83,7 +93,10 @@ def ordered_map(fn: Callable[[T], R], items: Sequence[T], *,
 
 
 def _worker_setup() -> None:
-    """Leave Ctrl-C to the parent, and write to a stderr of the worker's own: a thread of
-    the parent (the progress bar) may have held the inherited one's lock at the fork."""
+    """Leave Ctrl-C to the parent, start no pool (see `_in_worker`), and write to a
+    stderr of the worker's own: a thread of the parent (the progress bar) may have held
+    the inherited one's lock at the fork."""
+    global _in_worker
+    _in_worker = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 - lives as long as the worker
