@@ -83,8 +83,8 @@ def text_lines(source: Source) -> list[str]:
     return lines
 
 
-def line_parts(source: Source, size: int = PART_BYTES) -> list[Part]:
-    """The source cut into parts of about `size` bytes on line ends: spans of a UTF-8
+def line_parts(source: Source) -> list[Part]:
+    """The source cut into parts of about `PART_BYTES` on line ends: spans of a UTF-8
     file; the lines of standard input in one part; a file in another encoding decoded
     whole, in one part."""
     if source.encoding not in ("utf-8", "utf-8-sig"):
@@ -95,7 +95,7 @@ def line_parts(source: Source, size: int = PART_BYTES) -> list[Part]:
     if source.path is None or source.data is not None:
         return [split_lines(source.read_bytes()[start:])]
     source.check_size()
-    return list(_spans(source.path, start, source.size, size))
+    return _spans(source.path, start, source.size, PART_BYTES)
 
 
 def _spans(path: Path, start: int, end: int, size: int) -> list[Span]:
