@@ -112,8 +112,8 @@ def test_damaged_lines_warn_with_their_numbers_in_the_file(tmp_path, monkeypatch
     loaded = assert_parts_read_as_whole(path, monkeypatch)
     assert loaded.warnings == [
         f"{path}: line 33 is cut off (the run was probably stopped while writing it); skipped",
-        f"{path}: line 11 skipped: not valid JSON (Expecting property name enclosed in "
-        "double quotes (line 1, column 2))",
+        (f"{path}: line 11 skipped: not valid JSON (Expecting property name enclosed in "
+         "double quotes (line 1, column 2))"),
         f"{path}: line 22 skipped: not a JSON object"]
 
 
