@@ -9,7 +9,8 @@ are not (and freeing them costs as much as building them).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from operator import itemgetter
+from itertools import chain
+from operator import methodcaller
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -17,11 +18,13 @@ import pandas as pd
 
 from curvedoc.table import mark_logged_nan
 
-__all__ = ["NUMBER_SET", "NUMBER_TYPES", "RecordColumns", "record_columns", "records_frame",
-           "stack"]
+__all__ = ["NUMBER_SET", "NUMBER_TYPES", "Groups", "RecordColumns", "group_rows",
+           "record_columns", "records_frame", "stack"]
 
 NUMBER_TYPES = (int, float)  # exact types: a bool is an int to Python, not a measurement
 NUMBER_SET = frozenset(NUMBER_TYPES)
+
+_values = methodcaller("values")
 
 Prepare = Callable[[Mapping[str, Any]], Mapping[str, float]]
 
@@ -35,17 +38,30 @@ class RecordColumns(NamedTuple):
     present: np.ndarray
 
 
-def record_columns(records: list[Mapping[str, Any]], prepare: Prepare) -> RecordColumns:
-    """Records as columns, every key kept (a key may first appear late).
+Groups = dict[tuple[str, ...], list[int]]
+
+
+def group_rows(records: list[Mapping[str, Any]]) -> Groups:
+    """The rows of each record shape (its keys, in order), shapes in order of first
+    appearance: what a reader may look at before the columns are built."""
+    groups: Groups = {}
+    for row, record in enumerate(records):
+        groups.setdefault(tuple(record), []).append(row)
+    return groups
+
+
+def record_columns(records: list[Mapping[str, Any]], prepare: Prepare,
+                   groups: Groups | None = None) -> RecordColumns:
+    """Records as columns, every key kept (a key may first appear late); `groups` are
+    the records' `group_rows`, when the caller has them already.
 
     Step logs repeat a few record shapes (train records, eval records) a million times,
     so records are grouped by their key tuple and each all-number group becomes one 2-D
-    block in a single `np.array` call: several times faster than a per-record path.
+    block in a single numpy call: several times faster than a per-record path.
     Groups holding anything else (strings, nested objects) go through `prepare` first.
     """
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for row, record in enumerate(records):
-        groups.setdefault(tuple(record), []).append(row)
+    if groups is None:
+        groups = group_rows(records)
     blocks: list[tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray | None]] = []
     for keys, rows in groups.items():
         block = _numeric_block(records, keys, rows)
@@ -71,14 +87,19 @@ def record_columns(records: list[Mapping[str, Any]], prepare: Prepare) -> Record
 def _numeric_block(records: list[Mapping[str, Any]], keys: tuple[str, ...],
                    rows: list[int]) -> np.ndarray | None:
     """The group's values as a (rows x keys) float array, or None when its first record
-    holds anything but numbers (the types of a key do not change within a log)."""
+    holds anything but numbers (the types of a key do not change within a log).
+
+    A record's values come in the order of its keys, which is the group's key tuple, so
+    they are read straight into the array: half the time of making a tuple per record.
+    """
     if not keys:
         return np.empty((len(rows), 0))
     if not set(map(type, records[rows[0]].values())) <= NUMBER_SET:
         return None
-    get = itemgetter(*keys)
+    group = [records[row] for row in rows]
     try:
-        block = np.array([get(records[row]) for row in rows], dtype=float)
+        block = np.fromiter(chain.from_iterable(map(_values, group)), dtype=float,
+                            count=len(rows) * len(keys))
     except (TypeError, ValueError):
         return None
     return block.reshape(len(rows), len(keys))

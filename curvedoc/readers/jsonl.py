@@ -33,11 +33,18 @@ from curvedoc.readers._json_lines import (
     NotUtf8,
     Part,
     check_lines,
+    gc_paused,
     line_parts,
     parse_part,
     text_lines,
 )
-from curvedoc.readers._records import RecordColumns, record_columns, stack
+from curvedoc.readers._records import (
+    Groups,
+    RecordColumns,
+    group_rows,
+    record_columns,
+    stack,
+)
 from curvedoc.roles import Kind, guess_role, is_axis_name
 from curvedoc.source import Source
 from curvedoc.table import RawRun
@@ -85,10 +92,15 @@ def _record(value: Mapping[str, Any]) -> Mapping[str, float]:
     return record
 
 
-def _mmengine_training(records: list[dict[str, Any]]) -> bool:
-    """MMEngine by-epoch logs: training records carry `epoch`, `iter` and `step` (the
+def _mmengine_training(keys: tuple[str, ...]) -> bool:
+    """MMEngine by-epoch logs: a training record carries `epoch`, `iter` and `step` (the
     iteration); an evaluation record has no `epoch` and its `step` is the epoch."""
-    return any("epoch" in r and "iter" in r and "step" in r for r in records)
+    return "epoch" in keys and "iter" in keys and "step" in keys
+
+
+def _evaluation_on_steps(keys: tuple[str, ...]) -> bool:
+    """What MMEngine writes for an evaluation record: a `step` that is the epoch."""
+    return "epoch" not in keys and "step" in keys
 
 
 def _val_on_epochs(records: list[dict[str, Any]]) -> None:
@@ -113,19 +125,22 @@ def _read_part(part: Part, val_on_epochs: bool = False) -> _Part:
     """One part parsed and turned into columns.  Whether evaluation records go on the
     epoch axis depends on the whole log: a part that cannot tell says so (`pending`),
     and is read again if another part shows the log is MMEngine's."""
-    parsed = parse_part(part)
-    records = [value for value in parsed.values if type(value) is dict]
-    not_objects = [] if len(records) == len(parsed.values) else [
-        number for number, value in zip(parsed.numbers or count(1), parsed.values)
-        if type(value) is not dict]
-    mmengine = _mmengine_training(records)
-    if val_on_epochs or mmengine:
-        _val_on_epochs(records)
-        pending = False
-    else:
-        pending = any("epoch" not in r and "step" in r for r in records)
-    return _Part(parsed.outcome, not_objects, record_columns(records, _record), mmengine,
-                 pending)
+    with gc_paused():
+        parsed = parse_part(part)
+        records = [value for value in parsed.values if type(value) is dict]
+        not_objects = [] if len(records) == len(parsed.values) else [
+            number for number, value in zip(parsed.numbers or count(1), parsed.values)
+            if type(value) is not dict]
+        groups: Groups | None = group_rows(records)
+        mmengine = any(map(_mmengine_training, groups))
+        pending = any(map(_evaluation_on_steps, groups))
+        if pending and (val_on_epochs or mmengine):
+            _val_on_epochs(records)
+            groups, pending = None, False
+        columns = record_columns(records, _record, groups)
+        outcome = parsed.outcome
+        del parsed, records  # freed here, while the collector is off
+    return _Part(outcome, not_objects, columns, mmengine, pending)
 
 
 #: From this many parts on (24 MiB or more), parsing them in worker processes pays for
