@@ -8,7 +8,7 @@ are not (and freeing them costs as much as building them).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from itertools import chain
 from operator import methodcaller
 from typing import Any, NamedTuple
@@ -75,8 +75,8 @@ def record_columns(records: list[Mapping[str, Any]], prepare: Prepare,
             blocks.append((keys, np.asarray(rows), block, None))
     columns = list(dict.fromkeys(key for keys, _, _, _ in blocks for key in keys))
     position = {name: i for i, name in enumerate(columns)}
-    out = np.full((len(records), len(columns)), np.nan)
-    present = np.zeros(out.shape, dtype=bool)
+    out = np.full((len(records), len(columns)), np.nan, order="F")
+    present = np.zeros(out.shape, dtype=bool, order="F")
     for keys, rows, block, held in blocks:
         where = rows[:, None], [position[k] for k in keys]
         out[where] = block
@@ -105,19 +105,26 @@ def _numeric_block(records: list[Mapping[str, Any]], keys: tuple[str, ...],
     return block.reshape(len(rows), len(keys))
 
 
-def stack(parts: Sequence[RecordColumns]) -> RecordColumns:
+def stack(parts: list[RecordColumns]) -> RecordColumns:
     """Consecutive parts of one log as one: rows in order, columns in the order they
-    first appear (a key first seen in a late part gets NaN in the rows before it)."""
+    first appear (a key first seen in a late part gets NaN in the rows before it).
+
+    `parts` is emptied as it goes, each part's arrays released once copied, so the
+    parts and the whole are not all held at once.  Columns are laid out one after
+    another (Fortran order), which is how the frame holds them: no copy there.
+    """
     if len(parts) == 1:
-        return parts[0]
+        return parts.pop()
     names = list(dict.fromkeys(name for part in parts for name in part.names))
     position = {name: i for i, name in enumerate(names)}
-    values = np.full((sum(len(part.values) for part in parts), len(names)), np.nan)
-    present = np.zeros(values.shape, dtype=bool)
+    values = np.full((sum(len(part.values) for part in parts), len(names)), np.nan, order="F")
+    present = np.zeros(values.shape, dtype=bool, order="F")
     start = 0
-    for part in parts:
+    parts.reverse()
+    while parts:
+        part = parts.pop()
         end = start + len(part.values)
-        where = [position[name] for name in part.names]
+        where: list[int] | slice = [position[name] for name in part.names]
         if where == list(range(len(where))):  # the usual part: a plain slice, no gather
             where = slice(0, len(where))
         values[start:end, where] = part.values

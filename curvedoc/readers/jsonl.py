@@ -164,8 +164,9 @@ def _read(source: Source) -> list[RawRun]:
     if not_objects:
         more = f" and {len(not_objects) - 1} more" if len(not_objects) > 1 else ""
         source.warnings.append(f"line {not_objects[0]}{more} skipped: not a JSON object")
-    columns = stack([done.columns for done in read])
-    return [record_columns_run(columns, source, READER.name)]
+    blocks = [done.columns for done in read]
+    del read  # `stack` releases each part's arrays once copied
+    return [record_columns_run(stack(blocks), source, READER.name)]
 
 
 READER = Reader(
