@@ -14,10 +14,12 @@ pool start-up included (best of 5, wall seconds; CPU seconds of all processes):
 
 Starting two forked workers takes 0.05 s; what costs is pickling each run's frames back
 (about 0.5 ms a run) and forked processes touching copied memory: a quarter more CPU in
-all.  So the pool is used from `THRESHOLD` runs on, and only when a CPU is idle: on a
-machine busy with other work (the figures above were taken with load 4-7 from other
-sessions, this benchmark's session given priority), the extra workers only share the
-CPU time the session already gets, and the pool was measured slower than one process.
+all.  So the pool is used from `THRESHOLD` runs on, and only when CPUs are idle
+(`can_fork`): on a machine busy with other work (the figures above were taken with load
+4-7 from other sessions, this benchmark's session given priority), the extra workers
+only share the CPU time the session already gets, and the pool was measured slower than
+one process.  A big JSON-lines log is parsed in parts by the same pool
+(`curvedoc.readers.jsonl`).
 Workers are forked, inheriting the imported modules (a `forkserver` or `spawn` worker
 imports pandas again: 0.4 s before its first run).  They ignore Ctrl-C, which the parent
 handles, so an interrupt prints no traceback per worker.
