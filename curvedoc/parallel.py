@@ -91,28 +91,28 @@ def _cpu_ticks() -> tuple[int, int] | None:
     return ticks[3] + ticks[4], sum(ticks[:8])  # idle + iowait; guest time is in user
 
 
-def can_fork() -> bool:
+def can_fork(min_idle: float = 1.0) -> bool:
     """Whether worker processes would run beside this one: forking is safe here (Linux;
     macOS frameworks are not fork-safe, and a spawned worker costs more than it saves at
-    this scale), more than one CPU, and this is not a worker already; and the CPUs are
-    idle enough.  Linux shares CPU time fairly between sessions, so while another
-    session keeps one CPU busy, two workers get no more time than one process: forking
-    pays from one and a half CPUs idle on."""
+    this scale), more than one CPU, this is not a worker already, and at least
+    `min_idle` CPUs are idle.  How idle is enough depends on what the workers cost: a
+    quarter more CPU for many small runs (whose frames are pickled back), a few percent
+    for the parts of a big log."""
     return (sys.platform.startswith("linux") and not _in_worker and workers() >= 2
-            and idle_cpus() >= 1.5)
+            and idle_cpus() >= min_idle)
 
 
 def ordered_map(fn: Callable[[T], R], items: Sequence[T], *,
-                threshold: int | None = None) -> Iterator[R]:
+                threshold: int | None = None, min_idle: float = 1.0) -> Iterator[R]:
     """`fn(item)` for each item, in order; in a process pool when there are at least
-    `threshold` items (default `THRESHOLD`) and `can_fork()`.
+    `threshold` items (default `THRESHOLD`) and `can_fork(min_idle)`.
 
     `fn`, the items and the results must pickle; an exception raised by `fn` is raised
     here, when its item's turn comes.
     """
     count = min(workers(), len(items))
     if len(items) < (THRESHOLD if threshold is None else threshold) or count < 2 \
-            or not can_fork():
+            or not can_fork(min_idle):
         yield from map(fn, items)
         return
     import multiprocessing  # 15 ms of imports, paid only when pooling

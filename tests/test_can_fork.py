@@ -33,18 +33,19 @@ def test_idle_cpus_fall_back_to_the_load_average(monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks only on Linux")
-@pytest.mark.parametrize(("idle", "cpus", "in_worker", "forks"), [
-    (2.0, 2, False, True),
-    (1.4, 2, False, False),  # another session keeps a CPU busy: two workers get one CPU
-    (8.0, 1, False, False),
-    (2.0, 2, True, False),   # a worker starts no pool of its own
+@pytest.mark.parametrize(("idle", "min_idle", "cpus", "in_worker", "forks"), [
+    (2.0, 1.0, 2, False, True),
+    (0.9, 1.0, 2, False, False),
+    (0.9, 0.25, 2, False, True),
+    (8.0, 1.0, 1, False, False),
+    (2.0, 1.0, 2, True, False),  # a worker starts no pool of its own
 ])
-def test_can_fork(monkeypatch: pytest.MonkeyPatch, idle: float, cpus: int, in_worker: bool,
-                  forks: bool) -> None:
+def test_can_fork(monkeypatch: pytest.MonkeyPatch, idle: float, min_idle: float, cpus: int,
+                  in_worker: bool, forks: bool) -> None:
     monkeypatch.setattr(parallel, "idle_cpus", lambda: idle)
     monkeypatch.setattr(parallel, "workers", lambda: cpus)
     monkeypatch.setattr(parallel, "_in_worker", in_worker)
-    assert parallel.can_fork() is forks
+    assert parallel.can_fork(min_idle) is forks
 
 
 def test_the_real_measure_is_within_the_cpus() -> None:

@@ -32,7 +32,7 @@ def text(rows: list[dict], newline: str = "\n") -> str:
 def read(path: Path, monkeypatch: pytest.MonkeyPatch, part_bytes: int,
          fork: bool = False) -> Loaded:
     monkeypatch.setattr(_json_lines, "PART_BYTES", part_bytes)
-    monkeypatch.setattr(parallel, "can_fork", lambda: fork)
+    monkeypatch.setattr(parallel, "can_fork", lambda min_idle=1.0: fork)
     return load([str(path)], format="jsonl")
 
 
