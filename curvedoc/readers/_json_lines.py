@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import accumulate, pairwise
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, AnyStr, NamedTuple
 
 from curvedoc.errors import CurvedocError
 from curvedoc.readers._json import InvalidJSON, loads, orjson
@@ -63,26 +63,29 @@ class LineOutcome(NamedTuple):
 
 
 class ParsedLines(NamedTuple):
+    """A part's lines parsed, and the outcome the parent gets of them."""
+
     values: list[Any]  # the values of the lines holding JSON, in order
     numbers: list[int] | None  # their line numbers in the part; None: every line, from 1
     outcome: LineOutcome
 
 
 def split_lines(data: bytes) -> list[bytes]:
-    """The lines of `data`; the empty rest after a last line end (or a blank last line)
-    is not a line."""
-    lines = data.split(b"\n")
-    if lines and not lines[-1].strip():
-        lines.pop()
-    return lines
+    """The lines of `data` (see `_lines`)."""
+    return _lines(data.split(b"\n"))
 
 
 def text_lines(source: Source) -> list[str]:
     """The lines of the whole file decoded as text (any encoding, Latin-1 fallback)."""
-    lines = source.read_text().lstrip("\ufeff").split("\n")
-    if lines and not lines[-1].strip():
-        lines.pop()
-    return lines
+    return _lines(source.read_text().lstrip("\ufeff").split("\n"))
+
+
+def _lines(pieces: list[AnyStr]) -> list[AnyStr]:
+    """Pieces split on line ends as lines: the empty rest after the last line end (or a
+    blank last line) is not a line."""
+    if pieces and not pieces[-1].strip():
+        pieces.pop()
+    return pieces
 
 
 def line_parts(source: Source) -> list[Part]:
@@ -114,6 +117,8 @@ def _spans(path: Path, start: int, end: int, size: int) -> list[Span]:
                     at += found + 1
                     break
                 at += len(chunk)
+            else:  # no line end after `at` (the file may have shrunk): one last part
+                at = end
             if at >= end:
                 break
             bounds.append(at)
