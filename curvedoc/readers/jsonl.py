@@ -15,7 +15,7 @@ What differs between them is fixed here, before the table builder sees the recor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import lru_cache
 from itertools import count
 from typing import Any, NamedTuple
@@ -92,13 +92,13 @@ def _record(value: Mapping[str, Any]) -> Mapping[str, float]:
     return record
 
 
-def _mmengine_training(keys: tuple[str, ...]) -> bool:
+def _mmengine_training(keys: Collection[str]) -> bool:
     """MMEngine by-epoch logs: a training record carries `epoch`, `iter` and `step` (the
     iteration); an evaluation record has no `epoch` and its `step` is the epoch."""
     return "epoch" in keys and "iter" in keys and "step" in keys
 
 
-def _evaluation_on_steps(keys: tuple[str, ...]) -> bool:
+def _evaluation_on_steps(keys: Collection[str]) -> bool:
     """What MMEngine writes for an evaluation record: a `step` that is the epoch."""
     return "epoch" not in keys and "step" in keys
 
@@ -106,7 +106,7 @@ def _evaluation_on_steps(keys: tuple[str, ...]) -> bool:
 def _val_on_epochs(records: list[dict[str, Any]]) -> None:
     """An MMEngine log's evaluation records on the epoch axis, under `val/` names."""
     for i, record in enumerate(records):
-        if "epoch" not in record and "step" in record:
+        if _evaluation_on_steps(record):
             epoch = record.pop("step")
             records[i] = {"epoch": epoch, **_evaluation(record, "val")}
 
@@ -138,9 +138,7 @@ def _read_part(part: Part, val_on_epochs: bool = False) -> _Part:
             _val_on_epochs(records)
             groups, pending = None, False
         columns = record_columns(records, _record, groups)
-        outcome = parsed.outcome
-        del parsed, records  # freed here, while the collector is off
-    return _Part(outcome, not_objects, columns, mmengine, pending)
+    return _Part(parsed.outcome, not_objects, columns, mmengine, pending)
 
 
 #: From this many parts on (a file of more than 16 MiB), worker processes pay for
@@ -155,6 +153,8 @@ _POOL_MIN_IDLE = 0.25
 
 
 def _read(source: Source) -> list[RawRun]:
+    """The file in parts (`_json_lines`), in worker processes when that pays; their
+    line outcomes and columns are put back together in file order."""
     parts = line_parts(source)
     try:
         read = list(ordered_map(_read_part, parts, threshold=_POOL_PARTS,
