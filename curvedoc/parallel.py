@@ -95,11 +95,11 @@ def can_fork(min_idle: float = 1.0) -> bool:
     """Whether worker processes would run beside this one: forking is safe here (Linux;
     macOS frameworks are not fork-safe, and a spawned worker costs more than it saves at
     this scale), more than one CPU, this is not a worker already, and at least
-    `min_idle` CPUs are idle.  How idle is enough depends on what the workers cost: a
-    quarter more CPU for many small runs (whose frames are pickled back), a few percent
-    for the parts of a big log."""
+    `min_idle` CPUs are idle (not measured when that is 0).  How idle is enough depends
+    on what the workers cost: a quarter more CPU for many small runs (whose frames are
+    pickled back), a few percent for the parts of a big log."""
     return (sys.platform.startswith("linux") and not _in_worker and workers() >= 2
-            and idle_cpus() >= min_idle)
+            and (min_idle <= 0 or idle_cpus() >= min_idle))
 
 
 def ordered_map(fn: Callable[[T], R], items: Sequence[T], *,

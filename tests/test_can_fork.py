@@ -37,6 +37,7 @@ def test_idle_cpus_fall_back_to_the_load_average(monkeypatch: pytest.MonkeyPatch
     (2.0, 1.0, 2, False, True),
     (0.9, 1.0, 2, False, False),
     (0.9, 0.25, 2, False, True),
+    (0.0, 0.0, 2, False, True),
     (8.0, 1.0, 1, False, False),
     (2.0, 1.0, 2, True, False),  # a worker starts no pool of its own
 ])

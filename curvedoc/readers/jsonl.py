@@ -145,11 +145,12 @@ def _read_part(part: Part, val_on_epochs: bool = False) -> _Part:
 #: themselves: starting them takes about 0.05 s, a part is about 0.03 s of work.
 _POOL_PARTS = 3
 
-#: The idle CPUs from which parts are parsed in workers.  A part's result is a few
-#: arrays, so workers cost only a few percent more CPU in all; on 2 CPUs with 1.7 of
-#: them busy with other work, two workers still read the 414 MB benchmark log in
-#: 1.05 s against 1.75 s in one process.
-_POOL_MIN_IDLE = 0.25
+#: The idle CPUs from which parts are parsed in workers: none needed.  A part's result
+#: is a few arrays, so two workers cost about 7% more CPU than one process, and they
+#: were measured faster even with both CPUs busy with other work (414 MB benchmark
+#: log, 2 CPUs: 2.66 s against 2.93 s with none idle, 3.75 s against 4.38 s with 0.4
+#: idle, 1.05 s against 1.75 s with 0.3 idle).
+_POOL_MIN_IDLE = 0.0
 
 
 def _read(source: Source) -> list[RawRun]:
