@@ -147,9 +147,9 @@ _POOL_PARTS = 3
 
 #: The idle CPUs from which parts are parsed in workers: none needed.  A part's result
 #: is a few arrays, so two workers cost about 7% more CPU than one process, and they
-#: were measured faster even with both CPUs busy with other work (414 MB benchmark
-#: log, 2 CPUs: 2.66 s against 2.93 s with none idle, 3.75 s against 4.38 s with 0.4
-#: idle, 1.05 s against 1.75 s with 0.3 idle).
+#: were measured faster even with both CPUs busy with other work (the 414 MB
+#: benchmark log on 2 CPUs, whole process: 2.66 s against 2.93 s with no CPU idle,
+#: 3.75 s against 4.38 s with 0.4 idle, 2.36 s against 2.45 s with 0.6 idle).
 _POOL_MIN_IDLE = 0.0
 
 
