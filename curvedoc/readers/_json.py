@@ -8,13 +8,11 @@ orjson failure is retried with the standard library before it counts as an error
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,6 +20,13 @@ import numpy as np
 from curvedoc.errors import CurvedocError
 from curvedoc.readers import Confidence, Reader
 from curvedoc.readers._common import axis_columns
+from curvedoc.readers._records import (
+    NUMBER_SET,
+    NUMBER_TYPES,
+    RecordColumns,
+    record_columns,
+    records_frame,
+)
 from curvedoc.source import HEAD_BYTES, Source
 from curvedoc.table import RawRun, mark_logged_nan
 
@@ -33,19 +38,21 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     orjson = None
 
-__all__ = ["curve_names", "document_reader", "find_curves", "first_list_name", "flatten",
-           "head_document", "head_lines", "head_text", "is_number", "numeric_list", "parse",
-           "parse_lines", "records_run"]
+__all__ = ["InvalidJSON", "curve_names", "document_reader", "find_curves",
+           "first_list_name", "flatten", "head_document", "head_lines", "head_text",
+           "is_number", "loads", "numeric_list", "parse", "record_columns_run",
+           "records_run"]
 
 
-class _Invalid(ValueError):
+class InvalidJSON(ValueError):
     """Why a piece of text is not JSON, with the place, for a one-line message."""
 
     def __init__(self, exc: json.JSONDecodeError) -> None:
         super().__init__(f"{exc.msg} (line {exc.lineno}, column {exc.colno})")
 
 
-def _loads(text: str) -> Any:
+def loads(text: str | bytes) -> Any:
+    """One JSON value, or `InvalidJSON` saying where the text stops being JSON."""
     if orjson is not None:
         try:
             return orjson.loads(text)
@@ -54,9 +61,9 @@ def _loads(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _Invalid(exc) from exc
+        raise InvalidJSON(exc) from exc
     except RecursionError as exc:
-        raise _Invalid(json.JSONDecodeError("nested too deeply", text, 0)) from exc
+        raise InvalidJSON(json.JSONDecodeError("nested too deeply", text, 0)) from exc
 
 
 def parse(source: Source) -> Any:
@@ -66,75 +73,9 @@ def parse(source: Source) -> Any:
     if not text.strip():
         raise CurvedocError("the file is empty", source.name)
     try:
-        return _loads(text)
-    except _Invalid as exc:
+        return loads(text)
+    except InvalidJSON as exc:
         raise CurvedocError(f"not valid JSON: {exc}", source.name) from exc
-
-
-def _lines(text: str) -> Iterator[str]:
-    """The lines of `text` one at a time: a list of a million lines, or a StringIO copy,
-    would double the memory a big log needs."""
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        yield text[start:end]
-        start = end + 1
-
-
-def parse_lines(source: Source) -> Iterator[tuple[int, Any]]:
-    """(line number, value) for each line of a JSON-lines file.
-
-    The usual file (every line valid, strict JSON) is parsed from bytes in one tight
-    loop.  Otherwise each line is parsed alone: blank lines are skipped, and a line that is not JSON (typically the
-    last one, when the run was killed while writing it) is skipped with a warning in
-    `source.warnings` rather than failing the whole log; a file with no valid line at
-    all is an error.
-    """
-    fast = _all_lines(source)
-    if fast is not None:
-        yield from fast
-        return
-    text = source.read_text().lstrip("\ufeff")
-    last_good = 0
-    bad: list[tuple[int, _Invalid]] = []
-    for number, line in enumerate(_lines(text), start=1):
-        if line.strip():
-            try:
-                value = _loads(line)
-            except _Invalid as exc:
-                bad.append((number, exc))
-                continue
-            last_good = number
-            yield number, value
-    if not last_good:
-        detail = f"line {bad[0][0]}: {bad[0][1]}" if bad else "no records"
-        raise CurvedocError(f"not valid JSON lines ({detail})", source.name)
-    if bad and bad[-1][0] > last_good:
-        number, _ = bad.pop()
-        source.warnings.append(f"line {number} is cut off (the run was probably stopped "
-                               "while writing it); skipped")
-    if bad:
-        number, exc = bad[0]
-        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
-        source.warnings.append(f"line {number}{more} skipped: not valid JSON ({exc})")
-
-
-def _all_lines(source: Source) -> Iterator[tuple[int, Any]] | None:
-    """Every line parsed in one comprehension straight from the bytes, when all of them
-    are strict JSON (no blank line, no bare NaN token) and orjson is there; else None."""
-    if orjson is None or source.encoding not in ("utf-8", "utf-8-sig"):
-        return None
-    data = source.read_bytes().removeprefix(codecs.BOM_UTF8)
-    lines = data.split(b"\n")
-    if lines and not lines[-1].strip():
-        lines.pop()
-    loads = orjson.loads
-    try:
-        values = [loads(line) for line in lines]
-    except orjson.JSONDecodeError:
-        return None
-    return enumerate(values, start=1)
 
 
 def head_text(source: Source) -> str:
@@ -145,8 +86,8 @@ def head_text(source: Source) -> str:
 @lru_cache(maxsize=8)
 def _parse_head(head: str) -> Any:
     try:
-        return _loads(head)
-    except _Invalid:
+        return loads(head)
+    except InvalidJSON:
         return None
 
 
@@ -169,13 +110,9 @@ def head_lines(source: Source) -> list[str]:
     return [line.strip() for line in lines if line.strip()]
 
 
-_NUMBER_TYPES = (int, float)  # exact types: a bool is an int to Python, not a measurement
-_NUMBER_SET = frozenset(_NUMBER_TYPES)
-
-
 def is_number(value: Any) -> bool:
     """A JSON number (not a bool)."""
-    return type(value) in _NUMBER_TYPES
+    return type(value) in NUMBER_TYPES
 
 
 def numeric_list(value: Any) -> bool:
@@ -191,9 +128,9 @@ def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, float]:
     not curve points, so they are left out.  A record that is all numbers already (most
     of a step log's million records) is returned itself, not copied.
     """
-    if not prefix and set(map(type, record.values())) <= _NUMBER_SET:
+    if not prefix and set(map(type, record.values())) <= NUMBER_SET:
         return record
-    out = {f"{prefix}{k}": v for k, v in record.items() if type(v) in _NUMBER_TYPES}
+    out = {f"{prefix}{k}": v for k, v in record.items() if type(v) in NUMBER_TYPES}
     for key, value in record.items():
         if isinstance(value, dict):
             out.update(flatten(value, f"{prefix}{key}/"))
@@ -213,14 +150,19 @@ def _counting_within_epoch(frame: pd.DataFrame, epoch: str, step: str) -> bool:
 def records_run(records: Iterable[Mapping[str, Any]], source: Source, fmt: str,
                 prepare: Callable[[Mapping[str, Any]], Mapping[str, float]] | None = None,
                 ) -> RawRun:
-    """Parsed records (one per logged point) as a run; axis columns by name.
+    """Parsed records (one per logged point) as a run (see `record_columns_run`).
 
     `prepare` turns a record that is not all numbers into numeric values (default:
-    `flatten`); records that are all numbers skip it.  When the log has an epoch or
-    step key, a record without one cannot be placed on the curve: it is metadata
-    (MMDetection's first line, `env_info` and `seed`) and goes.
+    `flatten`); records that are all numbers skip it.
     """
-    frame = _records_frame(list(records), prepare or flatten)
+    return record_columns_run(record_columns(list(records), prepare or flatten), source, fmt)
+
+
+def record_columns_run(columns: RecordColumns, source: Source, fmt: str) -> RawRun:
+    """Record columns as a run: axis columns by name; when the log has an epoch or step
+    key, a record without one cannot be placed on the curve: it is metadata
+    (MMDetection's first line, `env_info` and `seed`) and goes."""
+    frame = records_frame(columns)
     epoch, step = axis_columns(frame.columns)
     axes = [c for c in (epoch, step) if c]
     if axes:
@@ -230,72 +172,6 @@ def records_run(records: Iterable[Mapping[str, Any]], source: Source, fmt: str,
     if epoch and step and _counting_within_epoch(frame, epoch, step):
         step = None
     return RawRun(frame=frame, source=source.name, format=fmt, epoch=epoch, step=step)
-
-
-def _records_frame(records: list[Mapping[str, Any]],
-                   prepare: Callable[[Mapping[str, Any]], Mapping[str, float]]) -> pd.DataFrame:
-    """Records as a frame, every key kept (a key may first appear late): floats, NaN
-    where a record lacks the key, and `LOGGED_NAN` where it holds NaN (detectron2's bare
-    `NaN` token), so a diverged loss is not mistaken for a gap."""
-    import pandas as pd
-
-    columns, values, present = _records_array(records, prepare)
-    logged = present & np.isnan(values)
-    if not logged.any():  # the usual log: one float block, no per-column copies
-        return pd.DataFrame(values, columns=columns)
-    return pd.DataFrame({name: mark_logged_nan(values[:, i], logged[:, i])
-                         for i, name in enumerate(columns)}, columns=columns)
-
-
-def _records_array(records: list[Mapping[str, Any]],
-                   prepare: Callable[[Mapping[str, Any]], Mapping[str, float]],
-                   ) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Records as (column names, float array, where a record held the key).
-
-    Step logs repeat a few record shapes (train records, eval records) a million times,
-    so records are grouped by their key tuple and each all-number group becomes one 2-D
-    block in a single `np.array` call: several times faster than a per-record path.
-    Groups holding anything else (strings, nested objects) go through `prepare` first.
-    """
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for row, record in enumerate(records):
-        groups.setdefault(tuple(record), []).append(row)
-    blocks: list[tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray | None]] = []
-    for keys, rows in groups.items():
-        block = _numeric_block(records, keys, rows)
-        if block is None:
-            prepared = [prepare(records[row]) for row in rows]
-            if any(prepared):
-                names, sub, held = _records_array(prepared, prepare)
-                if names:
-                    blocks.append((tuple(names), np.asarray(rows), sub, held))
-        elif keys:
-            blocks.append((keys, np.asarray(rows), block, None))
-    columns = list(dict.fromkeys(key for keys, _, _, _ in blocks for key in keys))
-    position = {name: i for i, name in enumerate(columns)}
-    out = np.full((len(records), len(columns)), np.nan)
-    present = np.zeros(out.shape, dtype=bool)
-    for keys, rows, block, held in blocks:
-        where = rows[:, None], [position[k] for k in keys]
-        out[where] = block
-        present[where] = True if held is None else held
-    return columns, out, present
-
-
-def _numeric_block(records: list[Mapping[str, Any]], keys: tuple[str, ...],
-                   rows: list[int]) -> np.ndarray | None:
-    """The group's values as a (rows x keys) float array, or None when its first record
-    holds anything but numbers (the types of a key do not change within a log)."""
-    if not keys:
-        return np.empty((len(rows), 0))
-    if not set(map(type, records[rows[0]].values())) <= _NUMBER_SET:
-        return None
-    get = itemgetter(*keys)
-    try:
-        block = np.array([get(records[row]) for row in rows], dtype=float)
-    except (TypeError, ValueError):
-        return None
-    return block.reshape(len(rows), len(keys))
 
 
 def _columns_run(data: Mapping[str, Any], source: Source, fmt: str) -> RawRun:

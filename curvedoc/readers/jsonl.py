@@ -15,17 +15,35 @@ What differs between them is fixed here, before the table builder sees the recor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import lru_cache
-from typing import Any
+from itertools import count
+from typing import Any, NamedTuple
 
+from curvedoc.parallel import ordered_map
 from curvedoc.readers import Reader
 from curvedoc.readers._json import (
     flatten,
     head_document,
     head_lines,
-    parse_lines,
-    records_run,
+    record_columns_run,
+)
+from curvedoc.readers._json_lines import (
+    LineOutcome,
+    NotUtf8,
+    Part,
+    check_lines,
+    gc_paused,
+    line_parts,
+    parse_part,
+    text_lines,
+)
+from curvedoc.readers._records import (
+    Groups,
+    RecordColumns,
+    group_rows,
+    record_columns,
+    stack,
 )
 from curvedoc.roles import Kind, guess_role, is_axis_name
 from curvedoc.source import Source
@@ -74,30 +92,89 @@ def _record(value: Mapping[str, Any]) -> Mapping[str, float]:
     return record
 
 
-def _mmengine_val_on_epochs(records: list[dict[str, Any]]) -> None:
-    """MMEngine by-epoch logs: training records carry `epoch`, `iter` and `step` (the
+def _mmengine_training(keys: Collection[str]) -> bool:
+    """MMEngine by-epoch logs: a training record carries `epoch`, `iter` and `step` (the
     iteration); an evaluation record has no `epoch` and its `step` is the epoch."""
-    if not any("epoch" in r and "iter" in r and "step" in r for r in records):
-        return
+    return "epoch" in keys and "iter" in keys and "step" in keys
+
+
+def _evaluation_on_steps(keys: Collection[str]) -> bool:
+    """What MMEngine writes for an evaluation record: a `step` that is the epoch."""
+    return "epoch" not in keys and "step" in keys
+
+
+def _val_on_epochs(records: list[dict[str, Any]]) -> None:
+    """An MMEngine log's evaluation records on the epoch axis, under `val/` names."""
     for i, record in enumerate(records):
-        if "epoch" not in record and "step" in record:
+        if _evaluation_on_steps(record):
             epoch = record.pop("step")
             records[i] = {"epoch": epoch, **_evaluation(record, "val")}
 
 
+class _Part(NamedTuple):
+    """A part of the file, read: what the parent needs, with no parsed object in it."""
+
+    outcome: LineOutcome
+    not_objects: list[int]  # numbers in the part of lines holding JSON but no object
+    columns: RecordColumns
+    mmengine: bool  # holds MMEngine training records
+    pending: bool  # holds records `_val_on_epochs` would move, left as they are
+
+
+def _read_part(part: Part, val_on_epochs: bool = False) -> _Part:
+    """One part parsed and turned into columns.  Whether evaluation records go on the
+    epoch axis depends on the whole log: a part that cannot tell says so (`pending`),
+    and is read again if another part shows the log is MMEngine's."""
+    with gc_paused():
+        parsed = parse_part(part)
+        records = [value for value in parsed.values if type(value) is dict]
+        not_objects = [] if len(records) == len(parsed.values) else [
+            number for number, value in zip(parsed.numbers or count(1), parsed.values)
+            if type(value) is not dict]
+        groups: Groups | None = group_rows(records)
+        mmengine = any(map(_mmengine_training, groups))
+        pending = any(map(_evaluation_on_steps, groups))
+        if pending and (val_on_epochs or mmengine):
+            _val_on_epochs(records)
+            groups, pending = None, False
+        columns = record_columns(records, _record, groups)
+    return _Part(parsed.outcome, not_objects, columns, mmengine, pending)
+
+
+#: From this many parts on (a file of more than 16 MiB), worker processes pay for
+#: themselves: starting them takes about 0.05 s, a part is about 0.03 s of work.
+_POOL_PARTS = 3
+
+#: The idle CPUs from which parts are parsed in workers: none needed.  A part's result
+#: is a few arrays, so two workers cost about 7% more CPU than one process, and they
+#: were measured faster even with both CPUs busy with other work (the 414 MB
+#: benchmark log on 2 CPUs, whole process: 2.66 s against 2.93 s with no CPU idle,
+#: 3.75 s against 4.38 s with 0.4 idle, 2.36 s against 2.45 s with 0.6 idle).
+_POOL_MIN_IDLE = 0.0
+
+
 def _read(source: Source) -> list[RawRun]:
-    records: list[dict[str, Any]] = []
-    not_objects: list[int] = []
-    for number, value in parse_lines(source):
-        if type(value) is dict:
-            records.append(value)
-        else:
-            not_objects.append(number)
+    """The file in parts (`_json_lines`), in worker processes when that pays; their
+    line outcomes and columns are put back together in file order."""
+    parts = line_parts(source)
+    try:
+        read = list(ordered_map(_read_part, parts, threshold=_POOL_PARTS,
+                                min_idle=_POOL_MIN_IDLE))
+    except NotUtf8:
+        parts = [text_lines(source)]
+        read = [_read_part(parts[0])]
+    if any(done.mmengine for done in read):
+        read = [_read_part(part, val_on_epochs=True) if done.pending else done
+                for part, done in zip(parts, read)]
+    offsets = check_lines(source, [done.outcome for done in read])
+    not_objects = [offset + number for offset, done in zip(offsets, read)
+                   for number in done.not_objects]
     if not_objects:
         more = f" and {len(not_objects) - 1} more" if len(not_objects) > 1 else ""
         source.warnings.append(f"line {not_objects[0]}{more} skipped: not a JSON object")
-    _mmengine_val_on_epochs(records)
-    return [records_run(records, source, READER.name, prepare=_record)]
+    blocks = [done.columns for done in read]
+    del read  # `stack` releases each part's arrays once copied
+    return [record_columns_run(stack(blocks), source, READER.name)]
 
 
 READER = Reader(
