@@ -3,13 +3,21 @@ minimum, the maximum and the place of a level change), and `shared_curves`."""
 
 from __future__ import annotations
 
+import warnings
 from itertools import pairwise
 
 import numpy as np
 import pytest
 from synthetic import table
 
-from curvedoc.detectors._stats import curve, downsample, shared_curves
+from curvedoc.detectors._stats import (
+    curve,
+    downsample,
+    rolling_mad,
+    rolling_median,
+    rolling_quantile,
+    shared_curves,
+)
 
 
 def _middle_rows(n: int, max_points: int) -> np.ndarray:
@@ -80,3 +88,34 @@ def test_shared_curves_reads_each_role_once_per_table() -> None:
         other = curve(second, "val_loss")
         assert other is not None and other.y[0] == 2.1
     assert curve(first, "val_loss") is not found
+
+
+def _numpy_windows(y: np.ndarray, window: int) -> np.ndarray:
+    half = window // 2
+    return np.lib.stride_tricks.sliding_window_view(
+        np.concatenate([np.full(half, np.nan), y, np.full(half, np.nan)]), 2 * half + 1)
+
+
+@pytest.mark.parametrize("gaps", ["none", "scattered", "leading", "inf"])
+@pytest.mark.parametrize("window", [3, 9, 43, 203])
+def test_rolling_statistics_are_numpys_nan_functions(gaps: str, window: int) -> None:
+    """The vectorised running median, percentile and MAD give numpy's nanmedian and
+    nanpercentile values exactly, NaNs (the ends, gaps, an all-NaN window) included."""
+    rng = np.random.default_rng(window)
+    y = np.exp(rng.normal(size=300))
+    if gaps == "scattered":
+        y[rng.random(300) < 0.3] = np.nan
+    elif gaps == "leading":
+        y[:250] = np.nan
+    elif gaps == "inf":
+        y[rng.random(300) < 0.05] = np.inf
+    w = _numpy_windows(y, window)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's all-NaN windows
+        median = np.nanmedian(w, axis=1)
+        quantiles = {q: np.nanpercentile(w, q, axis=1) for q in (10, 25, 90)}
+        mad = 1.4826 * np.nanmedian(np.abs(w - np.nanmedian(w, axis=1, keepdims=True)), axis=1)
+    np.testing.assert_array_equal(rolling_median(y, window), median)
+    for q, expected in quantiles.items():
+        np.testing.assert_array_equal(rolling_quantile(y, window, q), expected)
+    np.testing.assert_array_equal(rolling_mad(y, window), mad)
