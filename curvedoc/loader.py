@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from curvedoc import readers
 from curvedoc.errors import CurvedocError
@@ -44,6 +44,8 @@ class Loaded:
     tables: list[CurveTable] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: `load(then=...)`'s result for each table, in the same order.
+    then: list[Any] = field(default_factory=list)
 
 
 def load(
@@ -55,6 +57,7 @@ def load(
     max_bytes: int | None | Literal["default"] = "default",
     progress: Callable[[int, int, str], None] | None = None,
     verify_checksums: bool = False,
+    then: Callable[[CurveTable], Any] | None = None,
 ) -> Loaded:
     """Read every run under `paths` (`-` is standard input).
 
@@ -67,7 +70,9 @@ def load(
     show a progress bar; loading stays silent.  `verify_checksums` makes readers of
     formats with checksums (TensorBoard event files) check every record.  Many runs are
     read by a process pool (see :mod:`curvedoc.parallel`), in the same order and with
-    the same result.
+    the same result.  `then(table)`, when given, is run on each table where it is built,
+    in the pool's worker when there is one (so diagnosing many runs uses every CPU too),
+    its results going into `Loaded.then`; it must pickle.
     """
     result = Loaded()
     forced = readers.get_reader(format) if format else None
@@ -108,11 +113,12 @@ def load(
     if progress:
         progress(0, len(batches), names[0])
     work = partial(_load_group, overrides=overrides, overrides_for=overrides_for,
-                   verify_checksums=verify_checksums)
+                   verify_checksums=verify_checksums, then=then)
     for done, part in enumerate(ordered_map(work, batches, before_fork=_import_pandas), start=1):
         result.tables.extend(part.tables)
         result.errors.extend(part.errors)
         result.warnings.extend(part.warnings)
+        result.then.extend(part.then)
         if progress:
             progress(done, len(batches), names[done])
     return result
@@ -137,7 +143,8 @@ def _import_pandas() -> None:
 
 def _load_group(members: list[tuple[str, Source]], *, overrides: ColumnOverrides | None,
                 overrides_for: Callable[[str], ColumnOverrides] | None,
-                verify_checksums: bool) -> Loaded:
+                verify_checksums: bool,
+                then: Callable[[CurveTable], Any] | None = None) -> Loaded:
     """Read and build one run's files: the unit of work a worker process is given, so it
     names readers instead of holding them (a reader's functions may be closures, which do
     not pickle) and returns its error instead of raising it."""
@@ -160,6 +167,8 @@ def _load_group(members: list[tuple[str, Source]], *, overrides: ColumnOverrides
                 part.tables.extend(build(raw, merged))
             finally:
                 _warn(part, raw.source, raw.warnings)
+    if then is not None:
+        part.then = [then(table) for table in part.tables]
     return part
 
 

@@ -74,6 +74,24 @@ def test_a_pool_reads_the_same_runs_in_the_same_order(tmp_path, monkeypatch) -> 
 
 
 @pooled
+def test_runs_diagnosed_in_the_pool_report_what_one_process_reports(tmp_path,
+                                                                     monkeypatch) -> None:
+    """`diagnose_paths` runs the detectors where each table is built, in the workers:
+    the JSON report is the same, byte for byte."""
+    from curvedoc.commands._shared import diagnose_paths, settings
+    from curvedoc.render import render
+
+    sweep(tmp_path)
+    config = settings(None, ())
+    monkeypatch.setattr(parallel, "THRESHOLD", 10**9)
+    sequential = render(diagnose_paths([str(tmp_path)], config, log_format=None), "json")
+    monkeypatch.setattr(parallel, "THRESHOLD", 0)
+    pooled_report = render(diagnose_paths([str(tmp_path)], config, log_format=None), "json")
+    assert '"findings"' in sequential
+    assert pooled_report == sequential
+
+
+@pooled
 def test_the_pool_really_runs_in_other_processes() -> None:
     pids = list(parallel.ordered_map(_pid, range(8), threshold=0))
     assert os.getpid() not in pids

@@ -10,16 +10,17 @@ import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from functools import partial
 from pathlib import Path
 
 from curvedoc.config import FAIL_ON, Config, load_config, parse_codes
-from curvedoc.engine import Report, diagnose_run
+from curvedoc.engine import Report, RunReport, diagnose_run
 from curvedoc.errors import CurvedocError
 from curvedoc.findings import Severity
 from curvedoc.loader import load
 from curvedoc.render.safe import printable
 from curvedoc.source import parse_size
-from curvedoc.table import ColumnOverrides
+from curvedoc.table import ColumnOverrides, CurveTable
 
 __all__ = ["check_fail_on", "diagnose_paths", "exit_code", "finish", "loading_bar",
            "print_problems", "settings", "write_output"]
@@ -49,11 +50,15 @@ def diagnose_paths(paths: Sequence[str], config: Config, *, log_format: str | No
     loaded = load(paths, format=log_format, overrides=overrides,
                   overrides_for=config.overrides_for, progress=progress,
                   max_bytes="default" if max_size is None else parse_size(max_size),
-                  verify_checksums=verify_checksums)
-    options = config.detector_options
-    runs = [diagnose_run(table, ignore=config.ignored_for(table.source), options=options)
-            for table in loaded.tables]
-    return Report(runs=runs, errors=loaded.errors, warnings=loaded.warnings)
+                  verify_checksums=verify_checksums, then=partial(_diagnose, config=config))
+    return Report(runs=loaded.then, errors=loaded.errors, warnings=loaded.warnings)
+
+
+def _diagnose(table: CurveTable, config: Config) -> RunReport:
+    """One run's report, made where its table is built: in a worker process when many
+    runs are loaded, so the detectors use every CPU as reading does."""
+    return diagnose_run(table, ignore=config.ignored_for(table.source),
+                        options=config.detector_options)
 
 
 def loading_bar(color: str) -> AbstractContextManager[Callable[[int, int, str], None] | None]:
