@@ -53,7 +53,7 @@ def run(paths: Sequence[str], *, output_format: str, log_format: str | None, x: 
                                 verify_checksums=verify_checksums)
     if output_format != "text":
         code = finish(report, render(report, output_format), output, fail_on)
-        _save_picture(report, display, make_console(display.color).width)
+        _save_picture(report, display)
         return code
     print_problems(report, errors=True)
     _text(report, display, output)
@@ -75,10 +75,11 @@ def _text(report: Report, display: Display, output: str | None) -> None:
     _save_picture(report, display, console.width)
 
 
-def _save_picture(report: Report, display: Display, width: int) -> None:
+def _save_picture(report: Report, display: Display, width: int | None = None) -> None:
     """The text report as SVG/HTML when asked, whatever the output format, in colour and
     with plots whatever stdout is (unless `--no-plot`): rendered again on a recording
-    console, so stdout stays as it was."""
+    console, so stdout stays as it was.  `width` is the text report's; without one (other
+    output formats) the terminal's, asked only here: rich is not imported otherwise."""
     if not (display.save_svg or display.save_html):
         return
     from rich.console import Console
@@ -87,7 +88,8 @@ def _save_picture(report: Report, display: Display, width: int) -> None:
 
     options = text.TextOptions(plot=display.plot is not False, log_y=display.log_y,
                                summary_only=display.summary)
-    picture = Console(file=io.StringIO(), record=True, width=width,
+    picture = Console(file=io.StringIO(), record=True,
+                      width=width or make_console(display.color).width,
                       force_terminal=True, color_system="truecolor", highlight=False)
     text.render(report, picture, options)
     if display.save_svg:
