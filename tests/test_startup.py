@@ -19,3 +19,16 @@ def test_help_runs_without_heavy_modules() -> None:
                          capture_output=True, text=True)
     assert "Usage" in out.stdout
     assert out.stdout.strip().endswith("[]"), out.stdout
+
+
+def test_a_json_report_imports_no_renderer(tmp_path) -> None:
+    """`--format json` (pre-commit, CI) needs neither rich nor plotext: 10 ms and more."""
+    log = tmp_path / "training.log"
+    log.write_text("epoch,loss,val_loss\n" + "".join(
+        f"{i},{1 / (i + 1):.4f},{1.1 / (i + 1):.4f}\n" for i in range(20)), encoding="utf-8")
+    code = ("import io, sys; from curvedoc.cli import main; sys.stdout = io.StringIO(); "
+            f"main(['diagnose', {str(log)!r}, '--format', 'json']); sys.stdout = sys.__stdout__; "
+            "print([m for m in ('rich', 'plotext', 'scipy') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
+                         text=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
