@@ -32,7 +32,11 @@ PY = sys.executable
 REPO = Path(__file__).resolve().parents[2]
 CACHE = Path.home() / ".cache" / "curvedoc-bench"
 PEER_TIMEOUT = 120.0
-ENV = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+# As installed by pip: with bytecode caches (the warm-up run writes them), which an
+# environment with PYTHONDONTWRITEBYTECODE would otherwise recompile on every run (0.06 s
+# of a small run); pandas and typer, installed by pip, have theirs.
+ENV = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+       "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
 
 
 @dataclass
@@ -285,8 +289,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, {platform.platform()}")
+    print("load average (1, 5, 15 min):", " ".join(f"{x:.2f}" for x in os.getloadavg()))
     with tempfile.TemporaryDirectory(prefix="curvedoc-bench-") as tmp:
         rows = bench(Path(tmp), args.runs, set(args.only))
+    print("load average at the end:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
     print()
     print(table(rows))
     return 0
