@@ -7,6 +7,12 @@ import re
 
 import numpy as np
 import pytest
+
+from curvedoc.detectors import SECTIONS, all_detectors, get_detector
+from curvedoc.detectors._format import num
+from curvedoc.engine import MIN_POINTS
+from curvedoc.findings import Finding
+from curvedoc.table import CurveTable
 from synthetic import detect as run
 from synthetic import (
     diverging,
@@ -20,12 +26,6 @@ from synthetic import (
     stuck,
     table,
 )
-
-from curvedoc.detectors import SECTIONS, all_detectors, get_detector
-from curvedoc.detectors._format import num
-from curvedoc.engine import MIN_POINTS
-from curvedoc.findings import Finding
-from curvedoc.table import CurveTable
 
 
 def epochs(n: int) -> np.ndarray:

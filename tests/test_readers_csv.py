@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from logs import only, write
 
 from curvedoc.loader import load
+from logs import only, write
 
 # ---------------------------------------------------------------- hand-written quirks
 

@@ -7,9 +7,9 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
-from synthetic import table
 
 from curvedoc.detectors._stats import curve, downsample, shared_curves
+from synthetic import table
 
 
 def _middle_rows(n: int, max_points: int) -> np.ndarray:

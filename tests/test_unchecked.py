@@ -8,11 +8,10 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from fakes import clean_rows, overfitting_rows, write_keras_csv
-
 from curvedoc.detectors import all_detectors
 from curvedoc.engine import MIN_POINTS, diagnose_run
 from curvedoc.loader import load
+from fakes import clean_rows, overfitting_rows, write_keras_csv
 
 SHORT = "the log has only 3 epochs; reading a trend needs at least 5"
 NO_VAL = "the log has no validation curve"

@@ -81,7 +81,7 @@ class Detector:
 
     def section(self, title: str) -> str:
         """One section of `doc` (e.g. "Why it happens"), without its heading."""
-        parts = re.split(r"^## +(.+?)\s*$", self.doc, flags=re.M)
+        parts = re.split(r"^## +(.+?)\s*$", self.doc, flags=re.MULTILINE)
         sections = dict(zip(parts[1::2], parts[2::2]))
         return sections.get(title, "").strip()
 

@@ -67,9 +67,9 @@ def read_delimited(source: Source) -> pd.DataFrame:
     import pandas as pd
 
     names, sep, body = _header(source)
-    options: dict[str, Any] = dict(
-        sep=sep, engine="c", header=0, index_col=False, on_bad_lines="warn",
-        keep_default_na=False, na_values=_MISSING)
+    options: dict[str, Any] = {
+        "sep": sep, "engine": "c", "header": 0, "index_col": False, "on_bad_lines": "warn",
+        "keep_default_na": False, "na_values": _MISSING}
     if sep == ";" and _DECIMAL_COMMA.search(body):
         options["decimal"] = ","
     with warnings.catch_warnings(record=True) as caught:
