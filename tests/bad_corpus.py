@@ -172,6 +172,8 @@ def files() -> dict[str, bytes]:
             json.dumps({"iteration": i, "total_loss": 1.0 / (i + 1)}) if i != 2
             else '{"iteration": 2, "total_loss": 1' + "0" * 400 + "}"
             for i in range(6)).encode(),
+        "json/huge_integer_tb/run-train-tag-loss.json": b"[[1.0, 1, 0.5], [2.0, 2, 1"
+                                                       + b"0" * 400 + b"], [3.0, 3, 0.4]]",
         "json/infinity/history.json": b'{"loss": [1.0, Infinity, 0.5], '
                                       b'"val_loss": [1.2, 1.1, 0.6]}',
         # ---- TensorBoard event files (run once a tfevents reader is registered)

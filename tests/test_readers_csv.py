@@ -58,6 +58,15 @@ def test_lightning_last_epoch_that_trained_is_kept(tmp_path: Path) -> None:
     assert not any("after training ended" in note for note in table.notes)
 
 
+def test_lightning_full_batch_run_keeps_its_last_validation(tmp_path: Path) -> None:
+    """One step an epoch (full-batch training): the last epoch's steps do not advance past
+    the previous one's by more than one, but it trained (its training loss is logged)."""
+    rows = "".join(f"{e},{e},{2.0 - e / 10},\n{e},{e},,{1.5 - e / 20}\n" for e in range(6))
+    table = only([write(tmp_path, "metrics.csv", "epoch,step,train_loss,val_loss\n" + rows)])
+    assert len(table.series("val_loss")) == 6
+    assert not any("after training ended" in note for note in table.notes)
+
+
 def test_ultralytics_padded_headers(tmp_path: Path) -> None:
     header = ["epoch", "train/box_loss", "train/cls_loss", "metrics/mAP50(B)", "val/box_loss",
               "val/cls_loss", "lr/pg0"]

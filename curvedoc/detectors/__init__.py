@@ -90,7 +90,12 @@ class Detector:
         unchecked; a config file's are checked with its name when it is read)."""
         values = {name: option.default for name, option in self.options.items()}
         for name, value in (overrides or {}).items():
-            problem = self.options[name].problem(float(value)) if name in self.options else None
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise CurvedocError(f"option {name!r} of {self.code} must be a number, "
+                                    f"not {value!r}") from None
+            problem = self.options[name].problem(number) if name in self.options else None
             if problem:
                 raise CurvedocError(f"option {name!r} of {self.code} {problem}, not {value!r}")
             values[name] = value

@@ -45,8 +45,10 @@ def read(source: Source) -> list[RawRun]:
 
 def _without_post_fit_validation(frame: pd.DataFrame, epoch: str, step: str,
                                  notes: list[str]) -> pd.DataFrame:
-    """`frame` less the validation rows of a last epoch in which no training step ran
-    (its steps go no further than one past the previous epoch's last step)."""
+    """`frame` less the validation rows of a last epoch in which no training ran: no
+    training value logged in it, and its steps no further than one past the previous
+    epoch's last step (a full-batch run also takes one step an epoch, but logs its
+    training loss in each)."""
     import pandas as pd
 
     epochs = pd.to_numeric(frame[epoch], errors="coerce")
@@ -55,7 +57,11 @@ def _without_post_fit_validation(frame: pd.DataFrame, epoch: str, step: str,
     inside, before = epochs == last, epochs < last
     if not before.any() or steps[inside].max() > steps[before].max() + 1:
         return frame
-    val = [c for c in frame.columns if guess_role(str(c)).split is Split.VAL]
+    split = {c: guess_role(str(c)).split for c in frame.columns}
+    trained = [c for c, s in split.items() if s is Split.TRAIN]
+    if frame.loc[inside, trained].notna().any(axis=None):
+        return frame
+    val = [c for c, s in split.items() if s is Split.VAL]
     post = inside & frame[val].notna().any(axis=1)
     if not post.any():  # also without validation columns: any() of no columns is False
         return frame
