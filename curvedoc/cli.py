@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  # anything else is a bug: one line, exit 3
         typer.echo(f"curvedoc: internal error: {type(exc).__name__}: {exc} "
                    "(this is a bug; please report it)", err=True)
         return 3

@@ -30,6 +30,7 @@ class Entry:
     label: str
     run: RunReport
     rank: int | None
+    given: int  # its place among the runs as given, which `compare --format json` keeps
     best: Best | None
     final_train_loss: float | None
     final_val_loss: float | None
@@ -70,15 +71,16 @@ def compare(report: Report) -> Comparison:
     """The comparison of every run in `report`, best first: the table numbers its rows by
     rank, so listing them in any other order would read as a misprint.  Runs without
     validation come last, in the report's order.  Labels are chosen over the report's
-    order, so a run keeps its name whatever its place."""
+    order, so a run keeps its name whatever its place; the differences list the runs in
+    that order too, as the JSON document always has (`Entry.given`)."""
     runs = report.runs
     common, labels = short_labels([run.table for run in runs]) if runs else ("", [])
     order = ranked(list(range(len(runs))), lambda i: runs[i].table)
-    entries = [Entry(labels[i], runs[i], place if best(runs[i].table) else None,
+    entries = [Entry(labels[i], runs[i], place if best(runs[i].table) else None, i,
                      best(runs[i].table), _last(runs[i], "train_loss"),
                      _last(runs[i], "val_loss")) for place, i in enumerate(order, start=1)]
-    return Comparison(entries, common, _codes(entries), list(report.errors),
-                      list(report.warnings))
+    return Comparison(entries, common, _codes(sorted(entries, key=lambda e: e.given)),
+                      list(report.errors), list(report.warnings))
 
 
 def _codes(entries: Sequence[Entry]) -> list[CodeDifference]:

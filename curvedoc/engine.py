@@ -13,14 +13,14 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from curvedoc.detectors import Detector, all_detectors
+from curvedoc.detectors import Detector, Option, all_detectors
 
 if TYPE_CHECKING:  # detectors import MIN_POINTS from here: keep this module light
     from curvedoc.findings import Finding
     from curvedoc.loader import LoadError
     from curvedoc.table import CurveTable
 
-__all__ = ["MIN_POINTS", "Report", "RunReport", "Unchecked", "diagnose_run",
+__all__ = ["MIN_POINTS", "MIN_POINTS_OPTION", "Report", "RunReport", "Unchecked", "diagnose_run",
            "diagnose_table", "validation_points"]
 
 #: Fewer points than this and a curve has no trend to read: the one place this lives.
@@ -28,6 +28,12 @@ __all__ = ["MIN_POINTS", "Report", "RunReport", "Unchecked", "diagnose_run",
 #: that need validation.  (A few detectors need more points for their own statistics:
 #: see their `min_points` option.)
 MIN_POINTS = 5
+
+#: The `min_points` option of the codes that need no more points than the engine's
+#: floor: a config may raise it per code (a noisy project may want 10), never lower it.
+MIN_POINTS_OPTION = Option(MIN_POINTS, "Runs with fewer points than this get no finding "
+                                       f"(below {MIN_POINTS} it has no effect: shorter logs "
+                                       "are not checked for trends at all).")
 
 #: The validation roles; a run's validation length is that of its longest.
 _VALIDATION_ROLES = ("val_loss", "val_acc", "val_metric", "val_error")

@@ -7,6 +7,7 @@ renamed code keeps working through `ALIASES`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -66,7 +67,7 @@ def json_number(value: Any) -> Any:
     if hasattr(value, "item") and not isinstance(value, (list, dict)):
         value = value.item()
     if isinstance(value, float):
-        return None if value != value or value in (float("inf"), float("-inf")) else value
+        return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {k: json_number(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

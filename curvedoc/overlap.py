@@ -75,8 +75,16 @@ def run(work: Callable[[], Parcel], module: str) -> Parcel:
     """`work()`, computed in a forked child while `module` is imported here; when the
     child fails (`work` raised, or anything else) `work()` runs here, so an error is
     raised as the in-process path raises it."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:  # out of file descriptors: no child, the work is done here
+        return work()
+    try:
+        pid = os.fork()
+    except OSError:  # a process limit (EAGAIN) or no memory for a child
+        os.close(read_end)
+        os.close(write_end)
+        return work()
     if pid == 0:  # the child: never returns
         os.close(read_end)
         _child(work, write_end)
@@ -136,6 +144,8 @@ def _chunk(pipe: IO[bytes]) -> bytearray:
 
 
 def _exactly(pipe: IO[bytes], size: int) -> bytearray:
+    """`size` bytes from the pipe, read in as many calls as the pipe needs (a pipe hands
+    over at most its buffer at a time); EOFError when the child stopped short."""
     out = bytearray(size)
     view = memoryview(out)
     got = 0

@@ -138,9 +138,9 @@ def guess_role(name: str) -> Role:
         return OTHER
     tokset = set(toks)
     joined = "_".join(toks)
-    if low.startswith("lr") or tokset & _LR_WORDS or "learning_rate" in joined:
-        if not tokset & {"loss", "acc", "accuracy"}:
-            return Role(Kind.LR)
+    if (low.startswith("lr") or tokset & _LR_WORDS or "learning_rate" in joined) \
+            and not tokset & {"loss", "acc", "accuracy"}:
+        return Role(Kind.LR)
     if (tokset & _OTHER_WORDS or joined in _OTHER_WORDS) and not tokset & ({"loss", "acc", "accuracy"} | _METRIC_WORDS):
         return OTHER
     if is_axis_name(raw):

@@ -24,6 +24,7 @@ decode a large file while pandas is still being imported (see :mod:`curvedoc.ove
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["LOGGED_NAN", "MAX_COLUMNS", "ColumnOverrides", "CurveTable", "Metric", "RawRun",
-           "build", "join_on_x", "mark_logged_nan", "unique_names"]
+           "as_float", "build", "join_on_x", "mark_logged_nan", "unique_names"]
 
 #: More columns than this is not a training log (a W&B export of 2,500 runs has about
 #: 10,000); refusing keeps a million-column file from taking minutes and gigabytes.
@@ -352,7 +353,11 @@ def _numeric(frame: pd.DataFrame, source: str,
             continue
         text = values
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-            values = pd.to_numeric(values, errors="coerce")
+            try:
+                values = pd.to_numeric(values, errors="coerce")
+            except OverflowError:  # pandas gives up on an integer beyond float range
+                values = pd.Series([_cell_float(v) for v in values], index=values.index,
+                                   dtype=float)
         numbers = values.to_numpy(dtype=float)
         mask = _written_nonfinite(text, numbers)
         if mask is not None:
@@ -390,6 +395,24 @@ def _not_numbers(text: pd.Series, numbers: np.ndarray,
         return candidates
     blank = text.iloc[candidates].astype(str).str.strip() == ""
     return candidates[~blank.to_numpy()]
+
+
+def as_float(value: float) -> float:
+    """A logged number as a float.  JSON and CSV put no limit on digits, and an integer
+    too large for a float (a blown-up loss written out in full) is +-inf, the value it
+    stands for, rather than an error."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _cell_float(cell: object) -> float:
+    """One cell as a float, the slow way (`as_float`), NaN when it is no number."""
+    try:
+        return as_float(cell)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def _written_nonfinite(text: pd.Series, numbers: np.ndarray) -> np.ndarray | None:

@@ -25,7 +25,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.toytrain import (  # noqa: E402
-    Curves, Recipe, StepLog, float32, lr_at, size, train, write_keras_csv)
+    Curves,
+    Recipe,
+    StepLog,
+    float32,
+    lr_at,
+    size,
+    train,
+    write_keras_csv,
+)
 from sample_logs.toydetect import Detection, ToyDetector  # noqa: E402
 
 #: The canonical case: a ResNet whose rate is divided by 5 at 30/60/80 % of training.

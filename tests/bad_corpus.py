@@ -127,6 +127,10 @@ def files() -> dict[str, bytes]:
         "csv/huge_and_tiny_floats.csv": _lines(KERAS, "0,1.7976931348623157e308,5e-324",
                                                "1,1e309,1e-320", "2,-1e400,1e-300",
                                                "3,99999999999999999999999,0.5"),
+        # an integer beyond float range (JSON and CSV put no limit on digits): +inf
+        # (whole numbers around it: a column of Python ints, which pandas cannot coerce)
+        "csv/huge_integer.csv": _lines(KERAS, "0,2,1.2", "1,1" + "0" * 400 + ",1.0",
+                                       "2,1,0.9"),
         "csv/quoted_numbers.csv": _lines('"epoch","loss","val_loss"', '"0","1.0","1.2"',
                                          '"1"," 0.8 ","1.0"', '"2","0.6",""'),
         "csv/semicolon_decimal_comma.csv": _lines("epoch;loss;val_loss", "0;1,0;1,2",
@@ -162,6 +166,14 @@ def files() -> dict[str, bytes]:
         "json/deeper/trainer_state.json": _deep_json(100_000, loss="NaN"),
         "json/deep_array.json": b"[" * 1000 + b"]" * 1000,
         "json/truncated_jsonl/metrics.json": ("\n".join(detectron)[:-12]).encode(),
+        "json/huge_integer/history.json": b'{"loss": [1.0, 1' + b"0" * 400
+                                          + b', 0.5], "val_loss": [1.2, 1.1, 0.6]}',
+        "json/huge_integer_jsonl/metrics.json": "\n".join(
+            json.dumps({"iteration": i, "total_loss": 1.0 / (i + 1)}) if i != 2
+            else '{"iteration": 2, "total_loss": 1' + "0" * 400 + "}"
+            for i in range(6)).encode(),
+        "json/huge_integer_tb/run-train-tag-loss.json": b"[[1.0, 1, 0.5], [2.0, 2, 1"
+                                                       + b"0" * 400 + b"], [3.0, 3, 0.4]]",
         "json/infinity/history.json": b'{"loss": [1.0, Infinity, 0.5], '
                                       b'"val_loss": [1.2, 1.1, 0.6]}',
         # ---- TensorBoard event files (run once a tfevents reader is registered)

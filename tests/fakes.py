@@ -12,9 +12,9 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
-import fake_detectors
 import pytest
 
+import fake_detectors
 from curvedoc.detectors import Detector, Option
 from curvedoc.findings import Finding, Severity
 from curvedoc.table import CurveTable

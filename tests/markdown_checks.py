@@ -54,7 +54,7 @@ def tables(markdown: str) -> list[list[list[str]]]:
 def mermaid_charts(markdown: str) -> list[tuple[list[str], list[list[float]]]]:
     """Every Mermaid block, checked to be an xychart whose lines match its x axis."""
     charts = []
-    for block in re.findall(r"^```mermaid\n(.*?)\n```$", markdown, flags=re.S | re.M):
+    for block in re.findall(r"^```mermaid\n(.*?)\n```$", markdown, flags=re.DOTALL | re.MULTILINE):
         lines = [line.strip() for line in block.split("\n")]
         assert lines[0] == "xychart-beta", lines[0]
         axis = [line for line in lines if line.startswith("x-axis")]
@@ -80,7 +80,7 @@ def mermaid_charts(markdown: str) -> list[tuple[list[str], list[list[float]]]]:
 
 def unescaped_markup(markdown: str) -> list[str]:
     """Raw `<`, `&` not starting an entity, or emphasis markers outside code fences."""
-    prose = re.sub(r"^```.*?^```$", "", markdown, flags=re.S | re.M)
+    prose = re.sub(r"^```.*?^```$", "", markdown, flags=re.DOTALL | re.MULTILINE)
     problems = re.findall(r"<|&(?!(?:amp|lt|gt|#\d+);)", prose)
     problems += re.findall(r"(?<!\\)[*_`]", prose)
     return problems

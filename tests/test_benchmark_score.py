@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-SCORE = Path(__file__).resolve().parent.parent / "benchmarks" / "accuracy" / "score.py"
+from bench_scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def score() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_score", SCORE)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_score"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("score")
 
 
 def test_match_pairs_closest_first_within_tolerance(score: ModuleType) -> None:

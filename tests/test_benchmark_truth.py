@@ -4,26 +4,19 @@ issue defines it, and stays quiet on the healthy shape next to it."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
 
-TRUTH = Path(__file__).resolve().parent.parent / "benchmarks" / "accuracy" / "truth.py"
+from bench_scripts import load_script
+
 SEEDS = 5
 
 
 @pytest.fixture(scope="module")
 def truth() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_truth", TRUTH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_truth"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("truth")
 
 
 def seeds(mean: np.ndarray, spread: float = 0.01, seed: int = 0) -> np.ndarray:

@@ -11,8 +11,9 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import fakes
 import pytest
+
+import fakes
 from markdown_checks import mermaid_charts, tables
 
 

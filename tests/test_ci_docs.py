@@ -7,18 +7,18 @@ import re
 import shlex
 from pathlib import Path
 
-import fakes
 import pytest
-from markdown_checks import mermaid_charts, tables
 
+import fakes
 from curvedoc.config import load_config
+from markdown_checks import mermaid_charts, tables
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "ci.md"
 
 
 def _blocks(language: str) -> list[str]:
     return re.findall(rf"^```{language}\n(.*?)^```$", DOC.read_text(encoding="utf-8"),
-                      flags=re.S | re.M)
+                      flags=re.DOTALL | re.MULTILINE)
 
 
 def _commands() -> list[str]:

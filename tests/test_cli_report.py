@@ -8,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import fake_detectors
 import pytest
-import report_data
 from rich.console import Console
 
+import fake_detectors
+import report_data
 from curvedoc.detectors import all_detectors
 from curvedoc.loader import load
 from curvedoc.render.docs import findings_markdown

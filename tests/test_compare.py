@@ -97,15 +97,16 @@ def test_json_has_the_runs_and_the_differences(cli, sweep) -> None:
     result = cli("compare", "--format", "json", *runs(sweep, "clean", "late", "early"))
     assert result.code == 0
     doc = json.loads(result.out)
-    assert [r["label"] for r in doc["runs"]] == ["early", "late", "clean"]
-    assert [r["rank"] for r in doc["runs"]] == [1, 2, 3]
+    # the runs as given (scripts index them so), ranked by `rank`
+    assert [r["label"] for r in doc["runs"]] == ["clean", "late", "early"]
+    assert [r["rank"] for r in doc["runs"]] == [3, 2, 1]
     assert doc["runs"][1]["best"] == {"metric": "val_loss", "x": 40, "value": 0.45}
-    assert doc["runs"][0]["final_val_loss"] == 0.64 and doc["runs"][0]["points"] == 40
-    assert doc["runs"][0]["findings"][0]["code"] == "overfitting"
+    assert doc["runs"][2]["final_val_loss"] == 0.64 and doc["runs"][2]["points"] == 40
+    assert doc["runs"][2]["findings"][0]["code"] == "overfitting"
     assert doc["differences"] == [{
         "code": "overfitting", "kind": "only-some",
-        "found": [{"run": "early", "start": [12], "end": [None]},
-                  {"run": "late", "start": [40], "end": [None]}],
+        "found": [{"run": "late", "start": [40], "end": [None]},
+                  {"run": "early", "start": [12], "end": [None]}],
         "missing": ["clean"]}]
     assert doc["errors"] == []
 
@@ -174,15 +175,15 @@ def test_real_appended_runs_overfit_from_different_epochs(real_logs, monkeypatch
     monkeypatch.undo()  # this test only: the real detectors, not the fakes
     log = real_logs / "keras-csvlogger" / "irfanet10__training_logs191017(2).log"
     doc = json.loads(cli("compare", "--format", "json", str(log)).out)
-    # Best first: the second run's val loss went lowest (0.604 against 0.630).
-    assert [(r["label"], r["rank"]) for r in doc["runs"]] == [("run 2 of 2", 1),
-                                                              ("run 1 of 2", 2)]
+    # In the log's order; the second run's val loss went lowest (0.604 against 0.630).
+    assert [(r["label"], r["rank"]) for r in doc["runs"]] == [("run 1 of 2", 2),
+                                                              ("run 2 of 2", 1)]
     overfitting = next(d for d in doc["differences"] if d["code"] == "overfitting")
     assert overfitting["kind"] == "shifted"
     assert [(f["run"], f["start"]) for f in overfitting["found"]] == [
-        ("run 2 of 2", [0]), ("run 1 of 2", [8])]
+        ("run 1 of 2", [8]), ("run 2 of 2", [0])]
     out = cli("compare", str(log)).out
-    assert "overfitting  starts at epoch 0 in run 2 of 2, 8 in run 1 of 2" in out
+    assert "overfitting  starts at epoch 8 in run 1 of 2, 0 in run 2 of 2" in out
 
 
 @pytest.mark.parametrize("color", ["never", "always"])  # piped, and as on a terminal

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic import flat_wobbly, healthy, seed_run, table
 
 from curvedoc.engine import diagnose_table
 from curvedoc.findings import Finding
+from synthetic import flat_wobbly, healthy, seed_run, table
 
 
 def by_code(findings: list[Finding]) -> dict[str, list[Finding]]:

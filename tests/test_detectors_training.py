@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from synthetic import detect, diverging, healthy, slow_start, spiky, stuck, table
 
 from curvedoc.table import LOGGED_NAN
+from synthetic import detect, diverging, healthy, slow_start, spiky, stuck, table
 
 # ------------------------------------------------------------------ diverged
 

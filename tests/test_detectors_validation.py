@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from curvedoc.table import LOGGED_NAN
 from synthetic import (
     detect,
     fast_fall,
@@ -18,8 +20,6 @@ from synthetic import (
     small_val,
     table,
 )
-
-from curvedoc.table import LOGGED_NAN
 
 # ------------------------------------------------------------------ early-stop
 

@@ -35,6 +35,7 @@ kept logged NaN/inf for the `diverged` detector, 400 examples per reader and kin
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
 import os
@@ -190,7 +191,7 @@ def check_loaded(loaded: Loaded) -> None:
     for table in loaded.tables:
         x = table.frame.index.to_numpy(dtype=float)
         assert len(x) >= 1 and all(math.isfinite(v) for v in x)
-        assert all(b > a for a, b in zip(x, x[1:])), "x must be unique and increasing"
+        assert all(b > a for a, b in itertools.pairwise(x)), "x must be unique and increasing"
         assert table.metrics and set(table.metrics) <= set(table.frame.columns)
         assert all(math.isfinite(v) for xs in table.nonfinite.values() for v in xs)
 

@@ -35,7 +35,7 @@ def test_an_option_no_detector_can_use_is_a_clean_error(cli, tmp_path: Path, opt
 
 def test_sensible_options_still_run(cli, tmp_path: Path) -> None:
     config = tmp_path / "curvedoc.toml"
-    config.write_text("[options.lr-drop]\nwindow = 2\nmin-drop = 0.5\n"
+    config.write_text("[options.lr-drop]\nwindow = 2\nmin-drop = 0.5\nmin-points = 6\n"
                       "[options.early-stop]\npatience = 5.0\nmonitor-score = 1\n",
                       encoding="utf-8")
     assert cli("check", str(SAMPLE), "--config", str(config)).code == 1
@@ -49,3 +49,6 @@ def test_the_api_checks_options_too() -> None:
     with pytest.raises(CurvedocError, match="option 'window' of lr-drop must be a whole "
                                             "number of at least 1, not 0"):
         curvedoc.diagnose(table, options={"lr-drop": {"window": 0}})
+    with pytest.raises(CurvedocError, match="option 'window' of lr-drop must be a number, "
+                                            "not 'three'"):
+        curvedoc.diagnose(table, options={"lr-drop": {"window": "three"}})

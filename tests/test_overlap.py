@@ -83,6 +83,22 @@ def test_a_child_that_fails_is_replaced_by_this_process() -> None:
     assert arrays["a"].tolist() == [0, 1, 2] and meta == ["here"]
 
 
+@pytest.mark.parametrize("failing", ["fork", "pipe"])
+def test_no_child_to_be_had_means_the_work_is_done_here(monkeypatch: pytest.MonkeyPatch,
+                                                        failing: str) -> None:
+    """A process limit (fork's EAGAIN) or no file descriptor left: the work runs here, and
+    no descriptor is left open."""
+    def refuse() -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(overlap.os, failing, refuse)
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    arrays, meta = overlap.run(lambda: ({"a": np.arange(3)}, ["here"]), "json")
+    assert arrays["a"].tolist() == [0, 1, 2] and meta == ["here"]
+    if before is not None:
+        assert len(os.listdir("/proc/self/fd")) == before
+
+
 @forking
 def test_a_caller_ignoring_sigchld_is_no_problem() -> None:
     old = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped at once

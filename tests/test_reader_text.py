@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from logs import write
 
 from curvedoc import readers
 from curvedoc.loader import load
 from curvedoc.roles import guess_role, snake_case
 from curvedoc.source import Source
+from logs import write
 
 
 def tables(path: str):

@@ -180,7 +180,7 @@ def test_simple_value_scalars_with_several_tags(tmp_path: Path) -> None:
 
 def test_tf2_tensor_scalars_in_every_encoding(tmp_path: Path) -> None:
     events = []
-    for s in range(0, 5):
+    for s in range(5):
         meta = SCALARS_PLUGIN if s == 0 else b""  # TensorBoard writes it with the first only
         events += [event(s, tensor("epoch_loss", 1.5 - s / 4, metadata=meta)),
                    event(s, tensor("d", 0.25 * s, "double", meta)),
@@ -303,9 +303,9 @@ def test_bad_checksum_drops_the_rest_only_when_verifying(tmp_path: Path, at_end:
     source = Source.from_path(path)
     (run,) = tfevents.read(source, verify=True)
     assert run.frame["step"].tolist() == [1, 2, 3]
-    assert source.warnings == ["checksum mismatch in record 5 of 7 (byte "
+    assert source.warnings == [("checksum mismatch in record 5 of 7 (byte "
                                f"{sum(16 + len(event(s, simple('loss', 1))) for s in range(1, 4)) + 16 + len(FILE_VERSION)}"
-                               "): it and the 2 records after it were dropped"]
+                               "): it and the 2 records after it were dropped")]
 
 
 def test_verify_checksums_flag(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
@@ -451,7 +451,7 @@ def test_keras_train_and_validation_folders_are_one_run(tmp_path: Path) -> None:
         val.append(event(epoch * 30, tensor("evaluation_loss_vs_iterations", 5.0)))
     write_events(tmp_path / "logs" / "train" / "events.out.tfevents.1.host.1.v2", train)
     write_events(tmp_path / "logs" / "validation" / "events.out.tfevents.1.host.2.v2", val)
-    table, loaded = only_table([str(tmp_path / "logs")])
+    table, _loaded = only_table([str(tmp_path / "logs")])
     assert table.source == str(tmp_path / "logs")
     assert table.x_name == "epoch" and list(table.x) == [0, 1, 2, 3]
     assert table.column("train_loss") == "train/epoch_loss"

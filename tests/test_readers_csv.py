@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from logs import only, write
 
 from curvedoc.loader import load
+from logs import only, write
 
 # ---------------------------------------------------------------- hand-written quirks
 
@@ -33,6 +33,38 @@ def test_lightning_sparse_rows_and_lr_monitor(tmp_path: Path) -> None:
     assert table.column("train_loss") == "train_loss_epoch"
     assert table.series("lr").tolist() == [0.1, 0.02]
     assert table.series("val_loss").tolist() == [1.4, 1.1]
+
+
+LIGHTNING_FIT = ("epoch,step,train_loss,val_loss,test_loss\n"
+                 "0,9,2.0,,\n0,9,,1.5,\n1,19,1.0,,\n1,19,,1.2,\n")
+
+
+def test_lightning_validation_after_fit_is_left_out(tmp_path: Path) -> None:
+    """`trainer.validate()` and `trainer.test()` after `fit()` log one epoch later at the
+    step where training ended: no training happened there, so that validation is no
+    point of the curve (it would read as the last, and best, epoch)."""
+    path = write(tmp_path, "metrics.csv", LIGHTNING_FIT + "2,20,,0.9,\n2,20,,,0.95\n")
+    table = only([path])
+    assert table.series("val_loss").tolist() == [1.5, 1.2]
+    assert table.series("test_loss").tolist() == [0.95]
+    assert any("after training ended" in note for note in table.notes)
+
+
+def test_lightning_last_epoch_that_trained_is_kept(tmp_path: Path) -> None:
+    """Validation logged without a training row in its epoch (train logged every few
+    epochs) is kept when the steps show training ran."""
+    table = only([write(tmp_path, "metrics.csv", LIGHTNING_FIT + "2,29,,0.9,\n")])
+    assert table.series("val_loss").tolist() == [1.5, 1.2, 0.9]
+    assert not any("after training ended" in note for note in table.notes)
+
+
+def test_lightning_full_batch_run_keeps_its_last_validation(tmp_path: Path) -> None:
+    """One step an epoch (full-batch training): the last epoch's steps do not advance past
+    the previous one's by more than one, but it trained (its training loss is logged)."""
+    rows = "".join(f"{e},{e},{2.0 - e / 10},\n{e},{e},,{1.5 - e / 20}\n" for e in range(6))
+    table = only([write(tmp_path, "metrics.csv", "epoch,step,train_loss,val_loss\n" + rows)])
+    assert len(table.series("val_loss")) == 6
+    assert not any("after training ended" in note for note in table.notes)
 
 
 def test_ultralytics_padded_headers(tmp_path: Path) -> None:
@@ -138,6 +170,8 @@ def test_real_lightning_values(real_logs: Path) -> None:
     assert era.series("val_loss").loc[7] == pytest.approx(2.111977, abs=1e-5)
     assert era.series("lr").iloc[0] == pytest.approx(0.004826, abs=1e-6)
     assert era.column("test_loss") == "test_loss"
+    mnist = only([str(real_logs / "lightning-csv/mnist-cnn__metrics.csv")])
+    assert mnist.series("val_loss").idxmin() == 4  # not the post-fit validate() at epoch 5
 
 
 def test_real_ultralytics_values(real_logs: Path) -> None:

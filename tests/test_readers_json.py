@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from logs import only, write
 
 from curvedoc.errors import CurvedocError
 from curvedoc.loader import load
 from curvedoc.readers import _json
 from curvedoc.source import Source
+from logs import only, write
 
 
 def lines(*records: dict) -> str:

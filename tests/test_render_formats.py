@@ -14,7 +14,6 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pandas as pd
 import pytest
-from markdown_checks import mermaid_charts, tables, unescaped_markup
 
 from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Finding, Severity
@@ -22,6 +21,7 @@ from curvedoc.loader import LoadError
 from curvedoc.render import OUTPUT_FORMATS, github, markdown, mermaid, render
 from curvedoc.render.summary import count_line
 from curvedoc.table import RawRun, build
+from markdown_checks import mermaid_charts, tables, unescaped_markup
 
 HOSTILE = 'a|b <i>&amp; *em* _u_ `c` 50% x:y,z\r\nnext\x1b[31m'
 HOSTILE_FILE = f"logs/{HOSTILE}.csv"
@@ -121,7 +121,7 @@ def test_mermaid_thins_long_runs_and_writes_plain_numbers() -> None:
     table = _table("long.csv", epochs=500)
     chart = mermaid.chart(table)
     assert chart is not None and chart.shown <= mermaid.MAX_POINTS and chart.total == 500
-    xs, series = mermaid_charts(f"```mermaid\n{chart.source}\n```")[0]
+    xs, _series = mermaid_charts(f"```mermaid\n{chart.source}\n```")[0]
     assert xs[0] == "0" and xs[-1] == "499"
     assert mermaid.number(1.234567e-5) == "0.00001235"
     assert mermaid.number(-2.5e6) == "-2500000"
@@ -136,7 +136,7 @@ def test_mermaid_interpolates_sparse_train_points() -> None:
     table = build(RawRun(frame=frame, source="s.csv", format="lightning-csv", epoch="epoch"))[0]
     chart = mermaid.chart(table)
     assert chart is not None and chart.interpolated
-    xs, (train_line, val_line) = mermaid_charts(f"```mermaid\n{chart.source}\n```")[0]
+    xs, (train_line, _val_line) = mermaid_charts(f"```mermaid\n{chart.source}\n```")[0]
     assert len(xs) == 12 and train_line[5] == pytest.approx(1.0 - 5 / 20)
 
 
@@ -162,7 +162,7 @@ def test_github_commands_parse_back_to_the_findings(report: Report) -> None:
         parsed.append((match.group(1), {k: _unescape(v) for k, v in props.items()},
                        _unescape(match.group(3))))
     assert [p[0] for p in parsed] == ["notice", "error", "warning", "error"]
-    level, props, message = parsed[2]
+    _level, props, message = parsed[2]
     shown = HOSTILE.replace("\x1b", "\\x1b")  # control characters other than CR/LF
     assert props == {"file": f"logs/{shown}.csv", "title": "curvedoc (rises)"}
     assert message == f"[run {shown}] epoch 8-end: val loss {shown} rose 36% from its minimum"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 import re
 
-import fake_detectors
 import numpy as np
 import pytest
-import report_data
 from rich.console import Console
 
+import fake_detectors
+import report_data
 from curvedoc.engine import Report, RunReport
 from curvedoc.findings import Finding, Severity
 from curvedoc.ranking import best

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def test_resnet_like_sample_has_the_canonical_shape() -> None:
              if after < 0.9 * before]
     assert drops == [30, 60, 80]
     rates = sorted(set(lr.values), reverse=True)
-    assert [round(after / before, 3) for before, after in zip(rates, rates[1:])] == [0.2] * 3
+    assert [round(after / before, 3) for before, after in itertools.pairwise(rates)] == [0.2] * 3
     for role in ("train_loss", "val_loss", "train_acc", "val_acc"):
         assert table.column(role) is not None
 

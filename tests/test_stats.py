@@ -8,7 +8,6 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
-from synthetic import table
 
 from curvedoc.detectors._stats import (
     curve,
@@ -18,6 +17,7 @@ from curvedoc.detectors._stats import (
     rolling_quantile,
     shared_curves,
 )
+from synthetic import table
 
 
 def _middle_rows(n: int, max_points: int) -> np.ndarray:

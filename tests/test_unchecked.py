@@ -8,11 +8,10 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from fakes import clean_rows, overfitting_rows, write_keras_csv
-
 from curvedoc.detectors import all_detectors
 from curvedoc.engine import MIN_POINTS, diagnose_run
 from curvedoc.loader import load
+from fakes import clean_rows, overfitting_rows, write_keras_csv
 
 SHORT = "the log has only 3 epochs; reading a trend needs at least 5"
 NO_VAL = "the log has no validation curve"
@@ -125,3 +124,12 @@ def test_real_short_and_train_only_logs(cli, real_logs: Path) -> None:
     assert [[u["code"] for u in run["unchecked"]] for run in doc["runs"]] == [TREND_CODES,
                                                                              VAL_CODES]
     assert doc["runs"][1]["unchecked"][0]["reason"] == NO_VAL
+
+
+def test_the_summary_counts_what_was_not_checked(cli, tmp_path: Path) -> None:
+    """A 3-epoch log with no finding is not a clean run: the summary says how many codes
+    it could not check instead of a bare "none"."""
+    short, train = short_log(tmp_path), train_only_log(tmp_path)
+    out = cli("diagnose", "--summary", str(short), str(train)).out
+    assert f"{len(TREND_CODES)} not checked" in out
+    assert f"{len(VAL_CODES)} not checked" in out

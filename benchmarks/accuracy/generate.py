@@ -42,7 +42,7 @@ _BLOBS = Recipe(data="blobs-8-10-1.0", n_train=600, n_val=1000, hidden=(256, 256
 def _configs() -> dict[str, tuple[str, Recipe]]:
     """name -> (the phenomenon the recipe is meant to cause, recipe)."""
     d, b = _DIGITS, _BLOBS
-    adam = dict(optimizer="adam", lr=1e-3)
+    adam = {"optimizer": "adam", "lr": 1e-3}
     return {
         # Overfitting: label noise, no regularisation, a big model, constant rate.
         "overfit-digits-noise20": ("overfitting", replace(d, label_noise=0.2, epochs=60, **adam)),

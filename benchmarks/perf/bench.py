@@ -188,7 +188,7 @@ def peer_command(name: str, log: Path) -> list[str] | None:
     if not exe.exists():
         print(f"  {name}: installed but has no `{name}` command")
         return None
-    probe = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
+    probe = subprocess.run([str(exe), "--help"], check=False, capture_output=True, text=True)
     # Both peers take a log path, the first word after the program in their --help usage.
     sub = next((w for w in ("check", "analyze", "lint", "diagnose") if f" {w}" in probe.stdout), None)
     return [str(exe), *([sub] if sub else []), str(log)]
@@ -252,7 +252,7 @@ def bench(tmp: Path, runs: int, only: set[str]) -> list[Row]:
         target("many", "1000 small runs vs one small run",
                curvedoc("diagnose", str(many), "--format", "json", "--summary")
                if "--summary" in subprocess.run(curvedoc("diagnose", "--help"), env=ENV,
-                                                capture_output=True, text=True).stdout
+                                                check=False, capture_output=True, text=True).stdout
                else curvedoc("diagnose", str(many), "--format", "json"),
                single, 15.0)
 

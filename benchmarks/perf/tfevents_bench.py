@@ -34,7 +34,7 @@ import numpy as np
 from bench import ENV, REPO, Row, curvedoc, peer_python, run_process, table
 
 sys.path.insert(0, str(REPO))
-from curvedoc.readers._crc32c import masked_rows  # noqa: E402
+from curvedoc.readers._crc32c import masked_rows
 
 # As installed by pip: with bytecode caches (the warm-up run writes them), which an
 # environment with PYTHONDONTWRITEBYTECODE would otherwise recompile on every run.
@@ -176,7 +176,7 @@ def data_server_binary() -> str | None:
         return None
     probe = subprocess.run(
         [str(python), "-c", "import tensorboard_data_server as s; print(s.server_binary())"],
-        capture_output=True, text=True)
+        check=False, capture_output=True, text=True)
     if probe.returncode:
         print(f"  tensorboard-data-server: no server binary ({probe.stderr.strip()[-200:]})")
         return None

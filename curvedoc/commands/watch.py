@@ -25,6 +25,7 @@ from curvedoc.render.safe import printable
 
 if TYPE_CHECKING:
     from rich.live import Live
+    from typing_extensions import Self
 
 __all__ = ["run"]
 
@@ -65,7 +66,7 @@ class _Lines:
         self.seen: set[tuple[str, str, float]] = set()
         self.said: set[str] = set()
 
-    def __enter__(self) -> _Lines:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -105,7 +106,7 @@ class _Live:
                                redirect_stdout=False, redirect_stderr=False)
         self.report: Report | None = None
 
-    def __enter__(self) -> _Live:
+    def __enter__(self) -> Self:
         self.live.start()
         self._draw("starting")
         return self

@@ -81,7 +81,7 @@ class Detector:
 
     def section(self, title: str) -> str:
         """One section of `doc` (e.g. "Why it happens"), without its heading."""
-        parts = re.split(r"^## +(.+?)\s*$", self.doc, flags=re.M)
+        parts = re.split(r"^## +(.+?)\s*$", self.doc, flags=re.MULTILINE)
         sections = dict(zip(parts[1::2], parts[2::2]))
         return sections.get(title, "").strip()
 
@@ -90,7 +90,12 @@ class Detector:
         unchecked; a config file's are checked with its name when it is read)."""
         values = {name: option.default for name, option in self.options.items()}
         for name, value in (overrides or {}).items():
-            problem = self.options[name].problem(float(value)) if name in self.options else None
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise CurvedocError(f"option {name!r} of {self.code} must be a number, "
+                                    f"not {value!r}") from None
+            problem = self.options[name].problem(number) if name in self.options else None
             if problem:
                 raise CurvedocError(f"option {name!r} of {self.code} {problem}, not {value!r}")
             values[name] = value

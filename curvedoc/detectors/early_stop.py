@@ -18,7 +18,7 @@ import numpy as np
 from curvedoc.detectors import Detector, Option
 from curvedoc.detectors._format import at, num, pct
 from curvedoc.detectors._stats import Curve, curve, quality, schedule_drops
-from curvedoc.engine import MIN_POINTS
+from curvedoc.engine import MIN_POINTS_OPTION
 from curvedoc.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -89,6 +89,7 @@ are not steps).
 """
 
 OPTIONS = {
+    "min_points": MIN_POINTS_OPTION,
     "patience": Option(10, "EarlyStopping's patience: logged validation points without "
                            "improvement before it stops."),
     "min_delta": Option(0.0, "EarlyStopping's min_delta: an improvement must beat the best "
@@ -137,7 +138,7 @@ def _with_nonfinite(table: CurveTable, c: Curve) -> Curve:
 
 def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     monitor = _monitor(table, bool(options["monitor_score"]))
-    if monitor is None or len(monitor.curve) < MIN_POINTS:
+    if monitor is None or len(monitor.curve) < options["min_points"]:
         return []
     monitor = _Monitor(_with_nonfinite(table, monitor.curve), monitor.sign)
     y = monitor.lower

@@ -30,7 +30,7 @@ from curvedoc.detectors._stats import (
     swings,
     trend,
 )
-from curvedoc.engine import MIN_POINTS
+from curvedoc.engine import MIN_POINTS_OPTION
 from curvedoc.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ val_acc rose too (smoothed 4.219 -> 5.326; 0.4408 -> 0.6124)".  details: `loss_s
 """
 
 OPTIONS = {
+    "min_points": MIN_POINTS_OPTION,
     "min_rise": Option(0.03, "Smallest loss rise that counts, relative to the loss at the "
                              "start of the span (0.03 = 3%)."),
     "noise_k": Option(2.0, "Both changes must exceed this many times their curve's noise."),
@@ -102,7 +103,7 @@ OPTIONS = {
 def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     loss = curve(table, "val_loss")
     found = quality(table)
-    if loss is None or found is None or len(loss) < MIN_POINTS:
+    if loss is None or found is None or len(loss) < options["min_points"]:
         return []
     x, y = loss.x, loss.y
     s = smooth(x, y)

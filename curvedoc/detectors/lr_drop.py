@@ -27,7 +27,7 @@ from curvedoc.detectors._stats import (
     smooth,
     trend,
 )
-from curvedoc.engine import MIN_POINTS
+from curvedoc.engine import MIN_POINTS_OPTION
 from curvedoc.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -97,6 +97,7 @@ up to the neighbouring drops, validation has fewer points than the learning rate
 """
 
 OPTIONS = {
+    "min_points": MIN_POINTS_OPTION,
     "min_drop": Option(0.2, "Smallest relative fall of the learning rate between consecutive "
                             "points that counts as a drop (0.2 = 20%)."),
     "window": Option(3, "Points before and after the drop whose medians are compared to "
@@ -127,14 +128,14 @@ class _Drop:
 def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     lr = curve(table, "lr", reduce=False)
     if lr is not None:
-        if len(lr) < MIN_POINTS:
+        if len(lr) < options["min_points"]:
             return []
         rate = lr
         drops = [_Drop(float(lr.x[i]), float(lr.y[i - 1]), float(lr.y[i]))
                  for i in schedule_drops(lr.x, lr.y, options["min_drop"])]
     else:
         train = curve(table, "train_loss")
-        if train is None or len(train) < MIN_POINTS:
+        if train is None or len(train) < options["min_points"]:
             return []
         rate = train
         drops = _inferred_drops(train, options)

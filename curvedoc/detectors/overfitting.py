@@ -36,7 +36,7 @@ from curvedoc.detectors._stats import (
     smooth,
     trend,
 )
-from curvedoc.engine import MIN_POINTS
+from curvedoc.engine import MIN_POINTS_OPTION
 from curvedoc.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ has `peak_x`; a log without a validation score has no `score_*` keys.
 """
 
 OPTIONS = {
+    "min_points": MIN_POINTS_OPTION,
     "min_rise": Option(0.05, "Smallest rise above the minimum that counts, relative to the "
                              "minimum (0.05 = Prechelt's GL5, 5%)."),
     "noise_k": Option(3.0, "The smoothed rise must also exceed this many standard errors "
@@ -171,7 +172,7 @@ class _Rise:
 
 def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     found = _val_curve(table)
-    if found is None or len(found[0].curve) < MIN_POINTS:
+    if found is None or len(found[0].curve) < options["min_points"]:
         return []
     val, train = found
     score = quality(table) if val.unit is None else None

@@ -26,7 +26,7 @@ from curvedoc.detectors._stats import (
     shifted_train,
     smooth,
 )
-from curvedoc.engine import MIN_POINTS
+from curvedoc.engine import MIN_POINTS_OPTION
 from curvedoc.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ averaging)".  details: `direction` "val-above" (or "train-above"), `mean_gap` 0.
 """
 
 OPTIONS = {
+    "min_points": MIN_POINTS_OPTION,
     "same_data": Option(0, "1 when training and validation use the same data (set by "
                            "--same-data or `same-data = true`); 0 turns this check off."),
     "min_gap": Option(0.05, "Smallest smoothed gap that counts, relative to the validation "
@@ -105,7 +106,7 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     if train is None or val is None:
         return []
     x, _, v = aligned(train, val)
-    if len(x) < MIN_POINTS:
+    if len(x) < options["min_points"]:
         return []
     gap = shifted_train(train.x, train.y, x) - v  # > 0: train above
     smoothed = smooth(x, gap)

@@ -25,7 +25,7 @@ from curvedoc.detectors._stats import (
     shifted_train,
     smooth,
 )
-from curvedoc.engine import MIN_POINTS
+from curvedoc.engine import MIN_POINTS_OPTION
 from curvedoc.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -92,6 +92,7 @@ shift (before epoch 1 the averaging lag alone could explain it)".  details: `mea
 """
 
 OPTIONS = {
+    "min_points": MIN_POINTS_OPTION,
     "min_gap": Option(0.02, "Smallest smoothed gap that counts, relative to the validation "
                             "loss (0.02 = 2%)."),
     "noise_k": Option(2.0, "The smoothed gap must also exceed this many times the noise of "
@@ -110,7 +111,7 @@ def run(table: CurveTable, options: Mapping[str, float]) -> list[Finding]:
     if train is None or val is None:
         return []
     x, t, v = aligned(train, val)
-    if len(x) < MIN_POINTS:
+    if len(x) < options["min_points"]:
         return []
     gap = t - v
     shifted = shifted_train(train.x, train.y, x) - v

@@ -65,9 +65,9 @@ def read_delimited(source: Source) -> pd.DataFrame:
     which keeps a million-row step log to a fraction of a second.
     """
     names, sep, body = _header(source)
-    options: dict[str, Any] = dict(
-        sep=sep, engine="c", header=0, index_col=False, keep_default_na=False,
-        na_values=_MISSING)
+    options: dict[str, Any] = {
+        "sep": sep, "engine": "c", "header": 0, "index_col": False,
+        "keep_default_na": False, "na_values": _MISSING}
     if sep == ";" and _DECIMAL_COMMA.search(body):
         options["decimal"] = ","
     frame, messages = _parse_warned(source, options)

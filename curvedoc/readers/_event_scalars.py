@@ -185,7 +185,7 @@ class _Templates:
         size = np.dtype(scalar.kind).itemsize if scalar is not None and scalar.kind else 0
         offset = scalar.at - region if scalar is not None else 0
         data = bytes(self.python.buf.data[region:end])
-        if scalar is not None and size and 0 <= offset and offset + size <= end - region:
+        if scalar is not None and size and offset >= 0 and offset + size <= end - region:
             template = _Template(key, self.python.tag_id(scalar.tag), record, offset, size,
                                  scalar.kind, data)
         else:

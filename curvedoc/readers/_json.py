@@ -28,7 +28,7 @@ from curvedoc.readers._records import (
     records_frame,
 )
 from curvedoc.source import HEAD_BYTES, Source
-from curvedoc.table import RawRun, mark_logged_nan
+from curvedoc.table import RawRun, as_float, mark_logged_nan
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -190,7 +190,7 @@ def _columns_run(data: Mapping[str, Any], source: Source, fmt: str) -> RawRun:
     notes = [f"{k!r} was ignored: {len(v)} values where the curves have {length}"
              for k, v in lists.items() if k not in kept]
     frame = pd.DataFrame({k: mark_logged_nan(
-        np.array([np.nan if v is None else v for v in values], dtype=float),
+        np.array([np.nan if v is None else as_float(v) for v in values], dtype=float),
         np.array([v is not None for v in values])) for k, values in kept.items()})
     epoch, step = axis_columns(frame.columns)
     return RawRun(frame=frame, source=source.name, format=fmt, epoch=epoch, step=step,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from curvedoc.table import mark_logged_nan
+from curvedoc.table import as_float, mark_logged_nan
 
 if TYPE_CHECKING:  # pandas is imported where frames are built, not when readers load
     import pandas as pd
@@ -104,6 +104,9 @@ def _numeric_block(records: list[Mapping[str, Any]], keys: tuple[str, ...],
                             count=len(rows) * len(keys))
     except (TypeError, ValueError):
         return None
+    except OverflowError:  # an integer beyond float range: the slow path, value by value
+        block = np.fromiter(map(as_float, chain.from_iterable(map(_values, group))),
+                            dtype=float, count=len(rows) * len(keys))
     return block.reshape(len(rows), len(keys))
 
 

@@ -12,7 +12,7 @@ from curvedoc.readers import Reader
 from curvedoc.readers._common import tensorboard_export, tensorboard_export_group
 from curvedoc.readers._json import head_text, is_number, parse
 from curvedoc.source import Source
-from curvedoc.table import RawRun, mark_logged_nan
+from curvedoc.table import RawRun, as_float, mark_logged_nan
 
 _NUMBER = r"(?:-?\d[\d.eE+-]*|-?Infinity|NaN)"
 _TRIPLE = re.compile(rf"\A\[\s*\[\s*{_NUMBER}\s*,\s*{_NUMBER}\s*,\s*{_NUMBER}\s*\]")
@@ -31,7 +31,8 @@ def _read(source: Source) -> list[RawRun]:
             for t in triples)):
         raise CurvedocError("not a TensorBoard JSON export: expected "
                             "[[wall_time, step, value], ...]", source.name)
-    frame = pd.DataFrame(triples, columns=["Wall time", "Step", "Value"], dtype="float64")
+    frame = pd.DataFrame([[as_float(v) for v in t] for t in triples],
+                         columns=["Wall time", "Step", "Value"], dtype="float64")
     values = frame["Value"].to_numpy()
     frame["Value"] = mark_logged_nan(values, np.ones(len(values), dtype=bool))  # all logged
     return [tensorboard_export(source, frame, READER.name)]

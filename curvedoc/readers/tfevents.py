@@ -135,7 +135,7 @@ def _scalars(source: Source, verify: bool) -> Scalars | None:
                             f"{recs.problem})", source.name)
     if recs.problem:
         source.warnings.append(f"{recs.problem}: dropped; the {len(recs.starts)} records "
-                        "before it were read")
+                               "before it were read")
     if verify:
         bad = first_bad(buf, recs)
         if bad is not None:

@@ -35,7 +35,7 @@ def _read(source: Source) -> list[RawRun]:
     for column in frame.columns[1:]:
         if _SEP not in column or column.endswith(("__MIN", "__MAX")):
             continue
-        run, _, metric = column.partition(_SEP)
+        run, _, _ = column.partition(_SEP)
         runs.setdefault(run, []).append(column)
     out = []
     for run, columns in runs.items():

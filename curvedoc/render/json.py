@@ -62,9 +62,10 @@ def comparison_document(comparison: Comparison) -> str:
     differences use), `rank` (1 = best val, null without validation), `best` point and
     final losses; `differences` has one entry per code found in any run, with `kind`
     "only-some", "shifted" or "same", the x values where each run has it (`found`) and
-    the runs that do not (`missing`)."""
+    the runs that do not (`missing`).  Runs are listed in the order they were given
+    (scripts index them so); `rank` orders them by quality."""
     runs = []
-    for entry in comparison.entries:
+    for entry in sorted(comparison.entries, key=lambda e: e.given):  # as given, as ever
         top = entry.best
         runs.append({
             **run_document(entry.run), "label": entry.label, "rank": entry.rank,

@@ -374,7 +374,7 @@ def summary(runs: Sequence[RunReport], name_width: int | None = None) -> Rendera
             (short_metric(run.table, top.column), "dim"), f" {num(top.value)} @ {x_text(top.x)}")
         table.add_row("—" if top is None else str(place), Text(label),
                       length(run.table), where,
-                      _findings_by_code(run.findings))
+                      _findings_cell(run))
     return Group(Text(printable(title), style="bold"), table)
 
 
@@ -394,15 +394,22 @@ def short_metric(table: CurveTable, column: str) -> str:
     return role.kind.value if role.kind in (Kind.LOSS, Kind.ACC) else printable(column)
 
 
-def _findings_by_code(findings: Sequence[Finding]) -> Text:
+def _findings_cell(run: RunReport) -> Text:
+    """The run's findings by code, and how many codes could not be checked on it: a
+    3-epoch log with no finding is not a clean run, and "none" alone would say it is."""
     text = Text()
-    for group in _by_code(findings):
+    for group in _by_code(run.findings):
         if text:
             text.append("\n")
         text.append(printable(group[0][1].code),
                     style=f"color({palette.SEVERITY[_worst(group).severity]})")
         text.append(" @ " + ", ".join(x_text(f.start) for _, f in group), style="dim")
-    return text or Text("none", style="green")
+    if not run.unchecked:
+        return text or Text("none", style="green")
+    if not text:
+        text.append("none", style="dim")
+    text.append(f"\n{len(run.unchecked)} not checked", style="yellow")
+    return text
 
 
 def x_text(value: float) -> str:
