@@ -79,7 +79,8 @@ _SHARED: ContextVar[dict[tuple[int, str, bool], tuple[CurveTable, Curve | None]]
 def shared_curves() -> Iterator[None]:
     """Within it, :func:`curve` reads each role of a table once: the detectors ask for
     the same few curves (about twenty calls per table), and on a step-level log each
-    costs a pass over hundreds of thousands of rows.  The curves are read-only."""
+    costs a pass over hundreds of thousands of rows.  The curves' arrays are read-only
+    (numpy raises on a write), so no detector can change another's input."""
     token = _SHARED.set({})
     try:
         yield
@@ -115,6 +116,8 @@ def _read_curve(table: CurveTable, role: str, reduce: bool) -> Curve | None:
     x, y = x[keep], y[keep]
     if reduce:
         x, y = downsample(x, y, MAX_POINTS)
+    for a in (x, y):  # shared by every detector: one writing into it would change the rest
+        a.setflags(write=False)
     return Curve(column, x, y)
 
 
