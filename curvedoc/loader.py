@@ -20,7 +20,7 @@ from typing import Any, Literal
 from curvedoc import readers
 from curvedoc.errors import CurvedocError
 from curvedoc.parallel import ordered_map
-from curvedoc.source import Source, default_max_bytes
+from curvedoc.source import Source, default_max_bytes, file_identity
 from curvedoc.table import ColumnOverrides, CurveTable, RawRun, build, join_on_x
 
 __all__ = ["LoadError", "Loaded", "load"]
@@ -267,7 +267,7 @@ def _expand(paths: Iterable[str], result: Loaded, limit: int | None,
     seen: set[tuple[int, int]] = set()
 
     def first_time(info: os.stat_result, name: str) -> bool:
-        ident = (info.st_dev, info.st_ino)
+        ident = file_identity(info)
         if ident in seen:
             result.warnings.append(f"{name}: given more than once; read once")
             return False
@@ -319,7 +319,7 @@ def _walk(root: Path, result: Loaded) -> Iterator[tuple[Path, os.stat_result]]:
         except OSError:
             dirs[:] = []
             continue
-        ident = (info.st_dev, info.st_ino)
+        ident = file_identity(info)
         if ident in seen:
             dirs[:] = []
             continue

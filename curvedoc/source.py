@@ -40,6 +40,12 @@ _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 _SIZE = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmgt]?)(?:i?b)?", re.IGNORECASE)
 
 
+def file_identity(info: os.stat_result) -> tuple[int, int]:
+    """The file behind a name, whatever the name: `a.csv`, `./a.csv`, a link to it or a
+    folder reached twice all give the same (device, inode)."""
+    return info.st_dev, info.st_ino
+
+
 def parse_size(text: str) -> int | None:
     """`512M`, `2G`, `1.5GiB`, `100000` (bytes) or `none` (no limit) as a byte count."""
     if text.strip().lower() in ("none", "unlimited"):

@@ -24,6 +24,7 @@ from curvedoc.commands._shared import (
 from curvedoc.comparison import compare
 from curvedoc.errors import CurvedocError
 from curvedoc.render.console import check_color, make_console
+from curvedoc.source import file_identity
 
 __all__ = ["FORMATS", "run"]
 
@@ -70,8 +71,8 @@ def _check_distinct(paths: Sequence[str]) -> None:
             info = os.stat(given)
         except OSError:
             continue
-        first = named.get((info.st_dev, info.st_ino))
+        first = named.get(file_identity(info))
         if first is not None:
             same = "given twice" if first == given else f"the same file as {first}"
             raise CurvedocError(f"{given} is {same}: compare needs different runs")
-        named[(info.st_dev, info.st_ino)] = given
+        named[file_identity(info)] = given
