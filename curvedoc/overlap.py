@@ -54,10 +54,8 @@ _SIZE = struct.Struct("<Q")
 
 def worth_it(size: int, module: str) -> bool:
     """Whether decoding `size` bytes in a child while `module` is imported here pays."""
-    return (size >= MIN_BYTES and module not in sys.modules
-            and sys.platform.startswith("linux") and hasattr(os, "fork")
-            and threading.active_count() == 1 and parallel.workers() >= 2
-            and cpu_pressure() < MAX_PRESSURE)
+    return (size >= MIN_BYTES and module not in sys.modules and parallel.can_fork(0)
+            and threading.active_count() == 1 and cpu_pressure() < MAX_PRESSURE)
 
 
 def cpu_pressure() -> float:
