@@ -245,6 +245,8 @@ def _by_named_columns(source: Source,
     from curvedoc.readers._common import header_cells
 
     wanted = {column for said in named for column in (said.x, *said.roles.values())} - {None}
+    if not wanted:  # nothing named: no header to look at (a folder walk meets many files)
+        return None
     return readers.get_reader("plain-csv") if wanted & set(header_cells(source)) else None
 
 
