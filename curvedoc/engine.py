@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from curvedoc.detectors import Detector, Option, all_detectors
+from curvedoc.ranking import MAIN_METRICS
 
 if TYPE_CHECKING:  # detectors import MIN_POINTS from here: keep this module light
     from curvedoc.findings import Finding
@@ -34,10 +35,6 @@ MIN_POINTS = 5
 MIN_POINTS_OPTION = Option(MIN_POINTS, "Runs with fewer points than this get no finding "
                                        f"(below {MIN_POINTS} it has no effect: shorter logs "
                                        "are not checked for trends at all).")
-
-#: The validation roles; a run's validation length is that of its longest.
-_VALIDATION_ROLES = ("val_loss", "val_acc", "val_metric", "val_error")
-
 
 @dataclass(frozen=True)
 class Unchecked:
@@ -70,7 +67,7 @@ class Report:
 
 def validation_points(table: CurveTable) -> int:
     """How many points the longest validation curve has (0 without validation)."""
-    lengths = [len(s) for role in _VALIDATION_ROLES if (s := table.series(role)) is not None]
+    lengths = [len(s) for role in MAIN_METRICS if (s := table.series(role)) is not None]
     return max(lengths, default=0)
 
 
