@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from curvedoc.detectors import Detector, Option, all_detectors
-from curvedoc.ranking import MAIN_METRICS
+from curvedoc.roles import MAIN_METRICS
 
 if TYPE_CHECKING:  # detectors import MIN_POINTS from here: keep this module light
     from curvedoc.findings import Finding

@@ -10,16 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from curvedoc.roles import Kind
+from curvedoc.roles import MAIN_METRICS, Kind
 from curvedoc.table import CurveTable
 
-__all__ = ["MAIN_METRICS", "Best", "best", "rank_key", "ranked"]
+__all__ = ["Best", "best", "rank_key", "ranked"]
 
 T = TypeVar("T")
-
-#: The validation metric a run is judged by, in order of preference.
-MAIN_METRICS = ("val_loss", "val_acc", "val_metric", "val_error")
-
 
 @dataclass(frozen=True)
 class Best:

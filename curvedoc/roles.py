@@ -12,7 +12,12 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Kind", "Role", "Split", "guess_role", "is_axis_name", "snake_case"]
+__all__ = ["MAIN_METRICS", "Kind", "Role", "Split", "guess_role", "is_axis_name", "snake_case"]
+
+
+#: The validation roles, in the order a run is judged by them (ranking) and whose longest
+#: says how much validation a log has (the engine).
+MAIN_METRICS = ("val_loss", "val_acc", "val_metric", "val_error")
 
 
 class Split(str, Enum):
