@@ -222,15 +222,18 @@ def suffix(source: Source) -> str:
     return PurePath(source.filename).suffix.lower()
 
 
-def delimited_reader(name: str, description: str,
-                     sniff: Callable[[Source], Confidence]) -> Reader:
+def delimited_reader(name: str, description: str, sniff: Callable[[Source], Confidence],
+                     tidy: Callable[[RawRun], RawRun] | None = None) -> Reader:
     """A reader for a table-shaped CSV dialect, which differs from the others only in how
-    it is recognised: the table builder already handles sparse rows and axis columns."""
+    it is recognised: the table builder already handles sparse rows and axis columns.
+    `tidy` fixes what only this dialect's writer does (Lightning's rows logged after
+    training) on the run as read."""
 
     def read(source: Source) -> list[RawRun]:
         frame = read_delimited(source)
         epoch, step = axis_columns(frame.columns)
-        return [RawRun(frame=frame, source=source.name, format=name, epoch=epoch, step=step)]
+        run = RawRun(frame=frame, source=source.name, format=name, epoch=epoch, step=step)
+        return [tidy(run) if tidy else run]
 
     return Reader(name=name, description=description, sniff=sniff, read=read)
 
